@@ -1,0 +1,222 @@
+// The server side of one change stream: reads the history from a position (held as cluster time
+// and transaction index, re-found by binary search on every call since the history's array is
+// compacted), turns relevant entries into events, and waits for new entries when there are none.
+import type { Document, Timestamp } from 'bson';
+import type { CursorBatch, CursorSource } from '../cursor';
+import { CommandError, ErrorCodes } from '../errors';
+import type { Oplog, OplogEntry } from '../oplog';
+import { buildChangeEvent, buildInvalidateEvent, classifyEntry, type DocumentLookup } from './events';
+import {
+  AFTER_ALL_OPS,
+  comparePositionKey,
+  entryOpIndex,
+  isEntryAfter,
+  positionAfterToken,
+  positionBefore,
+  positionOfEntry,
+  positionThrough,
+  tokenForPosition,
+  type StreamPosition,
+} from './resume-token';
+import type { ChangeStreamSpec, StreamScope } from './spec';
+import type { UserPipeline } from './user-pipeline';
+
+/** What a change stream needs from the server. */
+export interface ChangeStreamEngine {
+  readonly oplog: Oplog;
+  readonly isReplicaSet: boolean;
+  latestClusterTime(): Timestamp;
+  lookupDocument: DocumentLookup;
+}
+
+/** Replies stay well under the 16 MB limit: sizes are estimated from the entries' sizes. */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/** Per-event fields beyond the entry's documents (token, ns, times, ...), for the estimate. */
+const EVENT_OVERHEAD_BYTES = 320;
+/** Bound the synchronous work of one call when most entries are for other namespaces. */
+const MAX_ENTRIES_SCANNED_PER_CALL = 100_000;
+
+function historyLost(): CommandError {
+  return new CommandError(
+    ErrorCodes.ChangeStreamHistoryLost,
+    'Resume of change stream was not possible, as the resume point may no longer be in the oplog.',
+    { errorLabels: ['NonResumableChangeStreamError'] },
+  );
+}
+
+function laterTimestamp(a: Timestamp, b: Timestamp | undefined): Timestamp {
+  return b !== undefined && (b.t > a.t || (b.t === a.t && b.i > a.i)) ? b : a;
+}
+
+interface Collected {
+  docs: Document[];
+  /** The scan stopped at its work limit with entries left: return now, the client will come back. */
+  scanLimited: boolean;
+}
+
+export class ChangeStreamCursor implements CursorSource {
+  private readonly oplog: Oplog;
+  private position: StreamPosition;
+  /** A drop/rename/dropDatabase whose invalidate is still to be returned. */
+  private pendingInvalidate: OplogEntry | undefined;
+  private invalidated = false;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private readonly lookupDocument: DocumentLookup;
+
+  constructor(
+    private readonly engine: ChangeStreamEngine,
+    private readonly spec: ChangeStreamSpec,
+    private readonly scope: StreamScope,
+    private readonly pipeline: UserPipeline,
+  ) {
+    this.oplog = engine.oplog;
+    this.lookupDocument = (db, coll, documentKey) => engine.lookupDocument(db, coll, documentKey);
+    this.position = this.resolveStartPosition();
+  }
+
+  async next(batchSize: number | undefined, maxAwaitMS: number): Promise<CursorBatch> {
+    const limit = batchSize === undefined || batchSize <= 0 ? Infinity : batchSize;
+    const deadline = Date.now() + Math.max(0, maxAwaitMS);
+    for (;;) {
+      if (this.closed || this.invalidated) return this.batch([]);
+      const { docs, scanLimited } = this.collect(limit);
+      const remaining = deadline - Date.now();
+      if (docs.length > 0 || scanLimited || this.invalidated || remaining <= 0) return this.batch(docs);
+      await this.waitForAppend(remaining);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake?.();
+  }
+
+  private batch(docs: Document[]): CursorBatch {
+    const last = docs[docs.length - 1];
+    const postBatchResumeToken =
+      last !== undefined ? (last._id as Document) : tokenForPosition(this.position);
+    return { docs, exhausted: this.invalidated || this.closed, postBatchResumeToken };
+  }
+
+  private resolveStartPosition(): StreamPosition {
+    const start = this.spec.start;
+    switch (start.kind) {
+      case 'now':
+        return positionThrough(laterTimestamp(this.engine.latestClusterTime(), this.oplog.newest()?.ts));
+      case 'atOperationTime': {
+        const position = positionBefore(start.ts);
+        this.assertHistoryRetained(position);
+        return position;
+      }
+      case 'resumeAfter':
+      case 'startAfter': {
+        const position = positionAfterToken(start.token);
+        this.assertHistoryRetained(position);
+        if (start.token.kind === 'highWaterMark') return position;
+        const entry = this.findEntryAt(position);
+        if (entry === undefined) {
+          throw new CommandError(
+            ErrorCodes.ChangeStreamFatalError,
+            `cannot resume stream; the resume token was not found. ${JSON.stringify(tokenForPosition(position))}`,
+            { errorLabels: ['NonResumableChangeStreamError'] },
+          );
+        }
+        // Resuming after the drop/rename itself: the stream's next event is its invalidate.
+        if (start.token.kind === 'event') {
+          const relevance = classifyEntry(entry, this.scope, this.spec.showExpandedEvents);
+          if (relevance === 'eventThenInvalidate' || relevance === 'invalidateOnly')
+            this.pendingInvalidate = entry;
+        }
+        return position;
+      }
+    }
+  }
+
+  private findEntryAt(position: StreamPosition): OplogEntry | undefined {
+    const index = this.oplog.lowerBound(
+      (entry) => comparePositionKey(entry.ts.t, entry.ts.i, entryOpIndex(entry), position) >= 0,
+    );
+    if (index >= this.oplog.length) return undefined;
+    const entry = this.oplog.at(index);
+    return comparePositionKey(entry.ts.t, entry.ts.i, entryOpIndex(entry), position) === 0
+      ? entry
+      : undefined;
+  }
+
+  /** Entries after `position` must all still be in the history. */
+  private assertHistoryRetained(position: StreamPosition): void {
+    const trimmed = this.oplog.lastTrimmed;
+    if (trimmed === undefined) return;
+    const order = comparePositionKey(trimmed.t, trimmed.i, 0, { ...position, op: 0 });
+    if (order > 0 || (order === 0 && position.op !== AFTER_ALL_OPS)) throw historyLost();
+  }
+
+  /** Emits the invalidate for `entry`, through the user's stages; the stream ends either way. */
+  private invalidate(entry: OplogEntry, docs: Document[]): void {
+    const event = this.pipeline.apply(buildInvalidateEvent(entry));
+    if (event !== undefined) docs.push(event);
+    this.invalidated = true;
+  }
+
+  private collect(limit: number): Collected {
+    const docs: Document[] = [];
+    if (this.pendingInvalidate !== undefined) {
+      const entry = this.pendingInvalidate;
+      this.pendingInvalidate = undefined;
+      this.invalidate(entry, docs);
+      return { docs, scanLimited: false };
+    }
+    this.assertHistoryRetained(this.position);
+    const oplog = this.oplog;
+    const position = this.position;
+    let index = oplog.lowerBound((entry) => isEntryAfter(entry, position));
+    const length = oplog.length;
+    let bytes = 0;
+    let scanned = 0;
+    while (index < length && docs.length < limit && bytes < MAX_BATCH_BYTES) {
+      if (scanned >= MAX_ENTRIES_SCANNED_PER_CALL) return { docs, scanLimited: true };
+      const entry = oplog.at(index++);
+      scanned++;
+      const relevance = classifyEntry(entry, this.scope, this.spec.showExpandedEvents);
+      if (relevance === 'event' || relevance === 'eventThenInvalidate') {
+        const event = this.pipeline.apply(buildChangeEvent(entry, this.spec, this.lookupDocument));
+        if (event !== undefined) {
+          docs.push(event);
+          bytes += entry.size + EVENT_OVERHEAD_BYTES;
+        }
+      }
+      // Advance only after the event was built: an error leaves the stream before this entry.
+      this.position = positionOfEntry(entry);
+      if (relevance === 'eventThenInvalidate' || relevance === 'invalidateOnly') {
+        if (docs.length < limit) this.invalidate(entry, docs);
+        else this.pendingInvalidate = entry;
+        return { docs, scanLimited: false };
+      }
+    }
+    if (index >= length) this.markCaughtUp();
+    return { docs, scanLimited: false };
+  }
+
+  /** At the end of the history every entry at the newest time has been read (they arrive together). */
+  private markCaughtUp(): void {
+    const newest = this.oplog.newest();
+    if (newest !== undefined && newest.ts.t === this.position.t && newest.ts.i === this.position.i) {
+      this.position = positionThrough(newest.ts);
+    }
+  }
+
+  private waitForAppend(timeoutMS: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMS);
+      const unsubscribe = this.oplog.onAppend(done);
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,136 @@
+// Finding the documents a filter selects. `_id` equality and `_id` ranges (how sync tools read
+// partitions) walk the `_id` B+ tree; everything else scans in natural order. Documents are
+// deserialized only when the filter or sort needs to look inside them.
+import type { Document } from 'bson';
+import { deserializeExact } from '../bson';
+import { compareValues, compileFilter } from '../query';
+import type { Collection, StoredDocument } from '../storage/collection';
+
+export interface ScannedDocument {
+  stored: StoredDocument;
+  doc: Document;
+}
+
+interface IdRange {
+  equals?: unknown;
+  lower?: unknown;
+  lowerInclusive: boolean;
+  upper?: unknown;
+  upperInclusive: boolean;
+}
+
+const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte', '$eq']);
+
+function isOperatorObject(value: unknown): value is Document {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((key) => key.startsWith('$'));
+}
+
+function isScalarId(value: unknown): boolean {
+  // Arrays and regexes never equal a stored _id by plain equality semantics we can shortcut.
+  if (Array.isArray(value)) return false;
+  const type = (value as { _bsontype?: string } | null)?._bsontype;
+  if (type === 'BSONRegExp') return false;
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    return !Object.keys(value).some((key) => key.startsWith('$'));
+  }
+  return true;
+}
+
+/** The `_id` constraint a filter implies, when it can be answered from the `_id` tree. */
+export function idRangeOf(filter: Document): IdRange | undefined {
+  if (!Object.prototype.hasOwnProperty.call(filter, '_id')) return undefined;
+  const condition = filter._id;
+  if (!isOperatorObject(condition))
+    return isScalarId(condition)
+      ? { equals: condition, lowerInclusive: true, upperInclusive: false }
+      : undefined;
+  const range: IdRange = { lowerInclusive: true, upperInclusive: false };
+  for (const [op, value] of Object.entries(condition)) {
+    if (!RANGE_OPERATORS.has(op)) return undefined;
+    if (op === '$eq') {
+      if (!isScalarId(value)) return undefined;
+      range.equals = value;
+    } else if (op === '$gt' || op === '$gte') {
+      if (range.lower === undefined || compareValues(value, range.lower) > 0) {
+        range.lower = value;
+        range.lowerInclusive = op === '$gte';
+      }
+    } else if (range.upper === undefined || compareValues(value, range.upper) < 0) {
+      range.upper = value;
+      range.upperInclusive = op === '$lte';
+    }
+  }
+  return range;
+}
+
+export interface ScanOptions {
+  sort?: (a: Document, b: Document) => number;
+  /** True when the requested sort is exactly `{_id: 1}` (or -1): the tree order serves it. */
+  idSortDirection?: 1 | -1;
+  /** Stop after this many matches (only when no separate sort is needed). */
+  limit?: number;
+}
+
+/** All matching documents, in the order asked (natural order when no sort). */
+export function scanCollection(
+  collection: Collection,
+  filter: Document,
+  options: ScanOptions,
+): ScannedDocument[] {
+  const matcher = Object.keys(filter).length === 0 ? undefined : compileFilter(filter);
+  const range = idRangeOf(filter);
+  const results: ScannedDocument[] = [];
+  const limit = options.sort ? Infinity : (options.limit ?? Infinity);
+  const consider = (stored: StoredDocument): boolean => {
+    const doc = deserializeExact(stored.raw);
+    if (!matcher || matcher(doc)) results.push({ stored, doc });
+    return results.length < limit;
+  };
+
+  if (range?.equals !== undefined) {
+    const stored = collection.getById(range.equals);
+    if (stored) consider(stored);
+  } else if (range && options.idSortDirection !== -1 && (options.idSortDirection === 1 || !options.sort)) {
+    for (const stored of collection.idOrder({ lower: range.lower, lowerInclusive: range.lowerInclusive })) {
+      if (range.upper !== undefined) {
+        const order = compareValues(stored.id, range.upper);
+        if (order > 0 || (order === 0 && !range.upperInclusive)) break;
+      }
+      if (!consider(stored)) break;
+    }
+    return results; // already in _id order, which is what the caller asked or accepts
+  } else if (options.idSortDirection !== undefined) {
+    for (const stored of collection.idOrder({ descending: options.idSortDirection === -1 }))
+      if (!consider(stored)) break;
+    return results;
+  } else {
+    for (const stored of collection.naturalOrder()) if (!consider(stored)) break;
+  }
+  if (options.sort) results.sort((a, b) => options.sort!(a.doc, b.doc));
+  return results;
+}
+
+/** Raw documents for a filter with no sort/projection needs: skips deserialization when the filter is empty. */
+export function scanRaw(
+  collection: Collection,
+  filter: Document,
+  idSortDirection: 1 | -1 | undefined,
+  limit: number,
+): Buffer[] {
+  if (Object.keys(filter).length > 0) {
+    return scanCollection(collection, filter, { idSortDirection, limit }).map((entry) => entry.stored.raw);
+  }
+  const out: Buffer[] = [];
+  const source =
+    idSortDirection === undefined
+      ? collection.naturalOrder()
+      : collection.idOrder({ descending: idSortDirection === -1 });
+  for (const stored of source) {
+    if (out.length >= limit) break;
+    out.push(stored.raw);
+  }
+  return out;
+}

@@ -1,0 +1,330 @@
+// Document-level mutations shared by insert, update, delete, findAndModify and bulkWrite: each
+// validates, changes storage, records the oplog entry and registers an undo for transactions.
+import { type Document, ObjectId } from 'bson';
+import { deserializeExact, serialize } from '../bson';
+import { computeUpdateDescription } from '../changestream';
+import { CommandError, ErrorCodes } from '../errors';
+import {
+  applyReplacement,
+  applyUpdate,
+  compileFilter,
+  compileSort,
+  isOperatorUpdate,
+  upsertSeedFromQuery,
+  validateStorableDocument,
+  valuesEqual,
+} from '../query';
+import { runPipeline } from '../query/aggregate';
+import type { Collection, StoredDocument } from '../storage/collection';
+import type { CommandContext } from './context';
+import { scanCollection } from './scan';
+
+export function resolveCollectionForWrite(ctx: CommandContext, db: string, name: string): Collection {
+  const existing = ctx.engine.catalog.collection(db, name);
+  if (existing) return existing;
+  if (ctx.engine.catalog.view(db, name)) {
+    throw new CommandError(
+      ErrorCodes.CommandNotSupportedOnView,
+      `Namespace ${db}.${name} is a view, not a collection`,
+    );
+  }
+  return createCollectionRecorded(ctx, db, name, {});
+}
+
+/** Create a collection and record the `create` event (implicit creation by a write, or `create`). */
+export function createCollectionRecorded(
+  ctx: CommandContext,
+  db: string,
+  name: string,
+  options: Document,
+): Collection {
+  if (
+    name.startsWith('system.') &&
+    !['system.js', 'system.views', 'system.profile'].includes(name) &&
+    db !== 'admin' &&
+    db !== 'config' &&
+    db !== 'local'
+  ) {
+    throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid system namespace: ${db}.${name}`);
+  }
+  const collection = ctx.engine.catalog.createCollection(db, name, options);
+  ctx.engine.recordWrite(
+    ctx,
+    {
+      op: 'create',
+      db,
+      coll: name,
+      uuid: collection.uuid,
+      operationDescription: { idIndex: { v: 2, key: { _id: 1 }, name: '_id_' }, ...options },
+      size: 128,
+    },
+    () => ctx.engine.catalog.dropCollection(db, name),
+  );
+  return collection;
+}
+
+/**
+ * Attach document images to an oplog entry as lazily decoded BSON: the history keeps the compact
+ * bytes and only change streams that need an image pay for decoding it.
+ */
+function withImages<T extends object>(entry: T, images: { pre?: Buffer; post?: Buffer }): T {
+  const lazy = (raw: Buffer) => {
+    let doc: Document | undefined;
+    return { enumerable: true, get: () => (doc ??= deserializeExact(raw)) };
+  };
+  if (images.pre) Object.defineProperty(entry, 'preImage', lazy(images.pre));
+  if (images.post) Object.defineProperty(entry, 'postImage', lazy(images.post));
+  return entry;
+}
+
+function prePostImages(collection: Collection): boolean {
+  const setting = collection.options.changeStreamPreAndPostImages as Document | undefined;
+  return setting?.enabled === true;
+}
+
+function checkValidator(
+  ctx: CommandContext,
+  collection: Collection,
+  doc: Document,
+  previous?: Document,
+): void {
+  const validator = collection.options.validator as Document | undefined;
+  if (!validator || ctx.command.bypassDocumentValidation === true) return;
+  if (collection.options.validationLevel === 'off' || collection.options.validationAction === 'warn') return;
+  const matches = compileFilter(validator);
+  if (matches(doc)) return;
+  // "moderate": updates to documents that already failed validation are allowed.
+  if (previous && collection.options.validationLevel === 'moderate' && !matches(previous)) return;
+  throw new CommandError(ErrorCodes.DocumentValidationFailure, 'Document failed validation', {
+    extra: {
+      errInfo: {
+        failingDocumentId: doc._id,
+        details: { operatorName: '$and', specifiedAs: validator, reason: 'validation failed' },
+      },
+    },
+  });
+}
+
+/** `_id` first: a document without one gets a new ObjectId, an `_id` elsewhere moves to the front. */
+export function withIdFirst(doc: Document): Document {
+  if (Object.keys(doc)[0] === '_id') return doc;
+  const id = doc._id === undefined ? new ObjectId() : doc._id;
+  const ordered: Document = { _id: id };
+  for (const [key, value] of Object.entries(doc)) if (key !== '_id') ordered[key] = value;
+  return ordered;
+}
+
+export function insertDocument(ctx: CommandContext, collection: Collection, input: Document): StoredDocument {
+  const doc = withIdFirst(input);
+  validateStorableDocument(doc);
+  checkValidator(ctx, collection, doc);
+  const raw = serialize(doc);
+  if (raw.length > 16 * 1024 * 1024 + 16 * 1024) {
+    throw new CommandError(
+      ErrorCodes.BadValue,
+      `object to insert too large. size in bytes: ${raw.length}, max size: 16777216`,
+    );
+  }
+  const stored = collection.insert(doc, raw);
+  ctx.engine.recordWrite(
+    ctx,
+    withImages(
+      {
+        op: 'insert' as const,
+        db: collection.db,
+        coll: collection.name,
+        uuid: collection.uuid,
+        documentKey: { _id: doc._id },
+        prePostImagesEnabled: prePostImages(collection),
+        size: raw.length + 64,
+      },
+      { post: raw },
+    ),
+    () => collection.remove(stored, doc),
+  );
+  if (collection.isCapped) trimCapped(collection);
+  return stored;
+}
+
+function trimCapped(collection: Collection): void {
+  const maxBytes = Number(collection.options.size ?? Infinity);
+  const maxDocs = collection.options.max !== undefined ? Number(collection.options.max) : Infinity;
+  for (const stored of collection.naturalOrder()) {
+    if (collection.sizeBytes <= maxBytes && collection.count <= maxDocs) break;
+    if (collection.count <= 1) break;
+    collection.remove(stored, deserializeExact(stored.raw));
+  }
+}
+
+/** Replace a stored document by a new version, recording an update or replace event. */
+export function writeNewVersion(
+  ctx: CommandContext,
+  collection: Collection,
+  stored: StoredDocument,
+  before: Document,
+  after: Document,
+  kind: 'update' | 'replace',
+): StoredDocument {
+  validateStorableDocument(after);
+  checkValidator(ctx, collection, after, before);
+  const raw = serialize(after);
+  const next = collection.replace(stored, before, after, raw);
+  ctx.engine.recordWrite(
+    ctx,
+    withImages(
+      {
+        op: kind,
+        db: collection.db,
+        coll: collection.name,
+        uuid: collection.uuid,
+        documentKey: { _id: after._id },
+        updateDescription: kind === 'update' ? computeUpdateDescription(before, after) : undefined,
+        prePostImagesEnabled: prePostImages(collection),
+        size: raw.length + stored.raw.length + 64,
+      },
+      { pre: stored.raw, post: raw },
+    ),
+    () => collection.replace(next, after, before, stored.raw),
+  );
+  return next;
+}
+
+export function deleteDocument(
+  ctx: CommandContext,
+  collection: Collection,
+  stored: StoredDocument,
+  before: Document,
+): void {
+  collection.remove(stored, before);
+  ctx.engine.recordWrite(
+    ctx,
+    withImages(
+      {
+        op: 'delete' as const,
+        db: collection.db,
+        coll: collection.name,
+        uuid: collection.uuid,
+        documentKey: { _id: before._id },
+        prePostImagesEnabled: prePostImages(collection),
+        size: stored.raw.length + 64,
+      },
+      { pre: stored.raw },
+    ),
+    () => collection.restore(stored, before),
+  );
+}
+
+export interface UpdateSpec {
+  q: Document;
+  u: Document | Document[];
+  upsert?: boolean;
+  multi?: boolean;
+  arrayFilters?: Document[];
+  sort?: Document;
+}
+
+export interface UpdateOutcome {
+  n: number;
+  nModified: number;
+  upsertedId?: unknown;
+  /** The last document written (for findAndModify's `new: true`). */
+  after?: Document;
+  before?: Document;
+}
+
+/** Compute a document's next version for an update spec (operators, replacement or pipeline). */
+export function computeUpdated(
+  doc: Document,
+  spec: UpdateSpec,
+  isInsert: boolean,
+): { doc: Document; modified: boolean; kind: 'update' | 'replace' } {
+  if (Array.isArray(spec.u)) {
+    const [result] = runPipeline([doc], spec.u, {});
+    if (!result) throw new CommandError(ErrorCodes.BadValue, 'update pipeline produced no document');
+    const next = withIdFirst({ ...result, _id: result._id ?? doc._id });
+    if (!isInsert && !valuesEqual(next._id, doc._id)) {
+      throw new CommandError(
+        ErrorCodes.ImmutableField,
+        "Performing an update on the path '_id' would modify the immutable field '_id'",
+      );
+    }
+    const modified = !serialize(next).equals(serialize(doc));
+    return { doc: next, modified, kind: 'update' };
+  }
+  if (isOperatorUpdate(spec.u)) {
+    const result = applyUpdate(doc, spec.u, { arrayFilters: spec.arrayFilters, isInsert, query: spec.q });
+    return { doc: result.doc, modified: result.modified, kind: 'update' };
+  }
+  const result = applyReplacement(doc, spec.u);
+  return { doc: result.doc, modified: result.modified, kind: 'replace' };
+}
+
+export function performUpdate(
+  ctx: CommandContext,
+  db: string,
+  collName: string,
+  spec: UpdateSpec,
+): UpdateOutcome {
+  const collection = ctx.engine.catalog.collection(db, collName);
+  if (!collection && ctx.engine.catalog.view(db, collName)) {
+    throw new CommandError(
+      ErrorCodes.CommandNotSupportedOnView,
+      `Namespace ${db}.${collName} is a view, not a collection`,
+    );
+  }
+  const outcome: UpdateOutcome = { n: 0, nModified: 0 };
+  if (collection) {
+    const matches = scanCollection(collection, spec.q, {
+      sort: spec.sort ? compileSort(spec.sort) : undefined,
+    });
+    const targets = spec.multi ? matches : matches.slice(0, 1);
+    for (const { stored, doc } of targets) {
+      const next = computeUpdated(doc, spec, false);
+      outcome.n++;
+      outcome.before = doc;
+      outcome.after = next.doc;
+      if (!next.modified) continue;
+      writeNewVersion(ctx, collection, stored, doc, next.doc, next.kind);
+      outcome.nModified++;
+    }
+  }
+  if (outcome.n === 0 && spec.upsert) {
+    const target = collection ?? resolveCollectionForWrite(ctx, db, collName);
+    const seed = Array.isArray(spec.u) || isOperatorUpdate(spec.u) ? upsertSeedFromQuery(spec.q) : {};
+    let created: Document;
+    if (Array.isArray(spec.u) || isOperatorUpdate(spec.u)) {
+      created = computeUpdated(seed, spec, true).doc;
+    } else {
+      created = { ...(spec.u as Document) };
+      const seedId = upsertSeedFromQuery(spec.q)._id;
+      if (created._id === undefined && seedId !== undefined) created._id = seedId;
+    }
+    const stored = insertDocument(ctx, target, created);
+    outcome.upsertedId = stored.id;
+    outcome.after = deserializeExact(stored.raw);
+  }
+  return outcome;
+}
+
+export function performDelete(
+  ctx: CommandContext,
+  db: string,
+  collName: string,
+  filter: Document,
+  limit: number,
+): number {
+  const collection = ctx.engine.catalog.collection(db, collName);
+  if (!collection) {
+    if (ctx.engine.catalog.view(db, collName)) {
+      throw new CommandError(
+        ErrorCodes.CommandNotSupportedOnView,
+        `Namespace ${db}.${collName} is a view, not a collection`,
+      );
+    }
+    return 0;
+  }
+  const matches = scanCollection(collection, filter, {});
+  const targets = limit === 1 ? matches.slice(0, 1) : matches;
+  for (const { stored, doc } of targets) deleteDocument(ctx, collection, stored, doc);
+  return targets.length;
+}

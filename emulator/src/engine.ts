@@ -1,0 +1,285 @@
+// The emulated replica-set primary: cluster clock, catalog, oplog, sessions, cursors, users and
+// write blocking, and the command pipeline every request goes through (envelope, authorization,
+// sessions/transactions, retryable writes, error shaping, $clusterTime).
+import { type Document, Binary, Long, Timestamp, ObjectId } from 'bson';
+import { AuthManager, type AuthOptions } from './auth';
+import { deserializeExact } from './bson';
+import type { CommandContext, CommandTable, ConnectionState } from './commands/context';
+import type { CursorSource } from './cursor';
+import { CommandError, ErrorCodes } from './errors';
+import { Oplog, type OplogEntry } from './oplog';
+import {
+  SessionManager,
+  resolveTransaction,
+  toLong,
+  type PendingOplogEntry,
+  type SessionState,
+  type TransactionState,
+} from './sessions';
+import { Catalog } from './storage/catalog';
+import { FailPoints } from './failpoints';
+
+export type ServerVersion = '5.0' | '6.0' | '7.0' | '8.0';
+
+export const SERVER_VERSIONS: Record<ServerVersion, { version: string; maxWireVersion: number }> = {
+  '5.0': { version: '5.0.31', maxWireVersion: 13 },
+  '6.0': { version: '6.0.20', maxWireVersion: 17 },
+  '7.0': { version: '7.0.16', maxWireVersion: 21 },
+  '8.0': { version: '8.0.4', maxWireVersion: 25 },
+};
+
+export interface EngineOptions {
+  /** `host:port` as clients name this server (hello's `me`, `hosts`, `primary`). */
+  hostAndPort: string;
+  replSetName: string;
+  version: ServerVersion;
+  auth: AuthOptions;
+  oplogSizeBytes: number;
+}
+
+export interface RegisteredCursor {
+  readonly id: Long;
+  readonly ns: string;
+  readonly source: CursorSource;
+  readonly sessionKey: string | undefined;
+  /** Change-stream cursors wait for data; others answer at once. */
+  readonly awaitData: boolean;
+}
+
+/** Commands that may be retried with the same (lsid, txnNumber) and must then not apply twice. */
+const RETRYABLE_WRITE_COMMANDS = new Set([
+  'insert',
+  'update',
+  'delete',
+  'findAndModify',
+  'findandmodify',
+  'bulkWrite',
+]);
+/** Databases exempt from user write blocking, as in mongod. */
+export const INTERNAL_DATABASES = new Set(['admin', 'config', 'local']);
+
+export class Engine {
+  readonly catalog = new Catalog();
+  readonly oplog: Oplog;
+  readonly sessions = new SessionManager();
+  readonly cursors = new Map<string, RegisteredCursor>();
+  readonly auth: AuthManager;
+  readonly failPoints = new FailPoints();
+  readonly electionId = new ObjectId('7fffffff0000000000000001');
+  readonly startedAt = new Date();
+  writeBlocked = false;
+  private commands: CommandTable = {};
+  private lastTime = new Timestamp({ t: Math.floor(Date.now() / 1000), i: 0 });
+  private lastWallTime = new Date();
+  private nextCursorId = 1n;
+
+  constructor(readonly options: EngineOptions) {
+    this.oplog = new Oplog(options.oplogSizeBytes);
+    this.auth = new AuthManager(options.auth);
+  }
+
+  get isReplicaSet(): boolean {
+    return true;
+  }
+
+  get versionInfo(): { version: string; maxWireVersion: number } {
+    return SERVER_VERSIONS[this.options.version];
+  }
+
+  registerCommands(table: CommandTable): void {
+    for (const [name, handler] of Object.entries(table)) this.commands[name.toLowerCase()] = handler;
+  }
+
+  hasCommand(name: string): boolean {
+    return this.commands[name.toLowerCase()] !== undefined;
+  }
+
+  commandNames(): string[] {
+    return Object.keys(this.commands);
+  }
+
+  /** A new cluster time, strictly greater than every earlier one. */
+  tick(): Timestamp {
+    const now = Math.floor(Date.now() / 1000);
+    const last = this.lastTime;
+    this.lastTime =
+      now > last.high ? new Timestamp({ t: now, i: 1 }) : new Timestamp({ t: last.high, i: last.low + 1 });
+    this.lastWallTime = new Date();
+    return this.lastTime;
+  }
+
+  latestClusterTime(): Timestamp {
+    return this.lastTime;
+  }
+
+  latestWallTime(): Date {
+    return this.lastWallTime;
+  }
+
+  lookupDocument(db: string, coll: string, documentKey: Document): Document | undefined {
+    const stored = this.catalog.collection(db, coll)?.getById(documentKey._id);
+    return stored ? deserializeExact(stored.raw) : undefined;
+  }
+
+  /**
+   * Record a write in the history. Inside a transaction the entry waits for the commit and the
+   * undo action is kept for an abort; otherwise the entry is appended at once with a new time.
+   */
+  recordWrite(ctx: CommandContext, entry: PendingOplogEntry, undo?: () => void): Timestamp {
+    const txn = ctx.transaction;
+    if (txn) {
+      txn.pendingOplog.push(entry);
+      if (undo) txn.undo.push(undo);
+      return this.lastTime;
+    }
+    const ts = this.tick();
+    // Completed in place (not spread): entries may carry lazily decoded document images.
+    this.oplog.append(Object.assign(entry, { ts, wallTime: this.lastWallTime }) as OplogEntry);
+    return ts;
+  }
+
+  commitTransaction(session: SessionState, txn: TransactionState): void {
+    if (txn.state === 'committed') return;
+    if (txn.pendingOplog.length > 0) {
+      const ts = this.tick();
+      txn.pendingOplog.forEach((entry, index) =>
+        this.oplog.append(
+          Object.assign(entry, {
+            ts,
+            wallTime: this.lastWallTime,
+            lsid: session.lsid,
+            txnNumber: txn.txnNumber,
+            txnOpIndex: index,
+          }) as OplogEntry,
+        ),
+      );
+    }
+    txn.pendingOplog.length = 0;
+    txn.undo.length = 0;
+    txn.state = 'committed';
+  }
+
+  abortTransaction(txn: TransactionState): void {
+    if (txn.state !== 'inProgress') return;
+    for (let i = txn.undo.length - 1; i >= 0; i--) txn.undo[i]();
+    txn.undo.length = 0;
+    txn.pendingOplog.length = 0;
+    txn.state = 'aborted';
+  }
+
+  registerCursor(
+    ns: string,
+    source: CursorSource,
+    session: SessionState | undefined,
+    awaitData: boolean,
+  ): Long {
+    const id = Long.fromBigInt(this.nextCursorId++);
+    this.cursors.set(id.toString(), { id, ns, source, sessionKey: session?.key, awaitData });
+    return id;
+  }
+
+  closeCursor(id: Long): boolean {
+    const cursor = this.cursors.get(id.toString());
+    if (!cursor) return false;
+    cursor.source.close();
+    this.cursors.delete(id.toString());
+    return true;
+  }
+
+  /** Whether writes by this connection to this database are refused by user write blocking. */
+  writesBlockedFor(conn: ConnectionState, db: string): boolean {
+    return (
+      this.writeBlocked &&
+      !INTERNAL_DATABASES.has(db) &&
+      !this.auth.hasClusterAction(conn, 'bypassWriteBlockingMode')
+    );
+  }
+
+  assertDdlAllowed(ctx: CommandContext, db: string): void {
+    if (this.writesBlockedFor(ctx.conn, db)) throw userWritesBlocked();
+  }
+
+  /** Runs one command and returns its reply document (errors become `{ok: 0, ...}` replies). */
+  async execute(conn: ConnectionState, command: Document): Promise<Document> {
+    let reply: Document;
+    let closeConnection = false;
+    try {
+      const commandName = Object.keys(command)[0];
+      if (commandName === undefined)
+        throw new CommandError(ErrorCodes.CommandNotFound, 'no such command: ""');
+      const handler = this.commands[commandName.toLowerCase()];
+      if (!handler) {
+        throw new CommandError(ErrorCodes.CommandNotFound, `no such command: '${commandName}'`);
+      }
+      const dbName = typeof command.$db === 'string' ? command.$db : 'admin';
+      const failure = await this.failPoints.beforeCommand(commandName, conn);
+      if (failure?.closeConnection) {
+        closeConnection = true;
+        throw new ConnectionClosedSignal();
+      }
+      if (failure?.reply) return this.withClusterTime(failure.reply);
+      const session = command.lsid ? this.sessions.get(command.lsid as Document) : undefined;
+      const transaction = resolveTransaction(session, command, commandName, (txn) =>
+        this.abortTransaction(txn),
+      );
+      const ctx: CommandContext = { engine: this, conn, dbName, command, commandName, session, transaction };
+      this.auth.authorize(ctx);
+
+      const retryKey =
+        session &&
+        !transaction &&
+        RETRYABLE_WRITE_COMMANDS.has(commandName) &&
+        command.txnNumber !== undefined
+          ? toLong(command.txnNumber)?.toString()
+          : undefined;
+      const previous = retryKey !== undefined ? session?.retryableReplies.get(retryKey) : undefined;
+      if (previous) {
+        reply = previous;
+      } else {
+        reply = await handler(ctx);
+        if (reply.ok === undefined) reply.ok = 1;
+        if (retryKey !== undefined && session && reply.ok === 1)
+          session.retryableReplies.set(retryKey, reply);
+      }
+      if (failure?.writeConcernError) reply = { ...reply, writeConcernError: failure.writeConcernError };
+    } catch (error) {
+      if (error instanceof ConnectionClosedSignal || closeConnection) throw new ConnectionClosedSignal();
+      if (error instanceof CommandError) {
+        reply = error.toReply();
+      } else {
+        reply = {
+          ok: 0,
+          errmsg: error instanceof Error ? error.message : String(error),
+          code: 1,
+          codeName: 'InternalError',
+        };
+      }
+      if (command.autocommit === false && reply.code === ErrorCodes.NoSuchTransaction && !reply.errorLabels) {
+        reply.errorLabels = ['TransientTransactionError'];
+      }
+    }
+    return this.withClusterTime(reply);
+  }
+
+  withClusterTime(reply: Document): Document {
+    return {
+      ...reply,
+      $clusterTime: {
+        clusterTime: this.lastTime,
+        signature: { hash: new Binary(Buffer.alloc(20)), keyId: Long.fromNumber(0) },
+      },
+      operationTime: this.lastTime,
+    };
+  }
+}
+
+/** Thrown to make the server close the connection without replying (fail points). */
+export class ConnectionClosedSignal extends Error {
+  constructor() {
+    super('connection closed by fail point');
+  }
+}
+
+export function userWritesBlocked(): CommandError {
+  return new CommandError(ErrorCodes.UserWritesBlocked, 'User writes blocked');
+}

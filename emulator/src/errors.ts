@@ -1,0 +1,104 @@
+// MongoDB server error codes the emulator returns, and the error type command handlers throw.
+import type { Document } from 'bson';
+
+export const ErrorCodes = {
+  InternalError: 1,
+  BadValue: 2,
+  NoSuchKey: 4,
+  FailedToParse: 9,
+  Unauthorized: 13,
+  TypeMismatch: 14,
+  AuthenticationFailed: 18,
+  IllegalOperation: 20,
+  NamespaceNotFound: 26,
+  IndexNotFound: 27,
+  PathNotViable: 28,
+  ConflictingUpdateOperators: 40,
+  CursorNotFound: 43,
+  NamespaceExists: 48,
+  MaxTimeMSExpired: 50,
+  DollarPrefixedFieldName: 52,
+  InvalidIdField: 53,
+  NotSingleValueField: 54,
+  CommandNotFound: 59,
+  ImmutableField: 66,
+  CannotCreateIndex: 67,
+  IndexAlreadyExists: 68,
+  InvalidOptions: 72,
+  InvalidNamespace: 73,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  NotWritablePrimary: 10107,
+  DocumentValidationFailure: 121,
+  CommandNotSupportedOnView: 166,
+  OptionNotSupportedOnView: 167,
+  NoSuchTransaction: 251,
+  ConflictingOperationInProgress: 117,
+  InvalidIndexSpecificationOption: 197,
+  CannotConvertIndexToUnique: 359,
+  InvalidPipelineOperator: 168,
+  TransactionTooOld: 225,
+  TransactionCommitted: 256,
+  InvalidResumeToken: 260,
+  OperationNotSupportedInTransaction: 263,
+  ChangeStreamFatalError: 280,
+  ChangeStreamHistoryLost: 286,
+  UserWritesBlocked: 371,
+  Location40573: 40573,
+  Location50865: 50865,
+  Location40674: 40674,
+  DuplicateKey: 11000,
+  UnknownError: 8,
+  UserNotFound: 11,
+  RoleNotFound: 31,
+  CappedPositionLost: 136,
+  InvalidViewDefinition: 182,
+  QueryPlanKilled: 175,
+  Interrupted: 11601,
+  NotImplemented: 238,
+  APIStrictError: 323,
+  Location16410: 16410,
+} as const;
+
+const codeNames = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]));
+
+export function codeNameOf(code: number): string {
+  const name = codeNames.get(code);
+  return name === undefined || name.startsWith('Location') ? `Location${code}` : name;
+}
+
+/** A command failure reported to the client as `{ok: 0, errmsg, code, codeName, ...extra}`. */
+export class CommandError extends Error {
+  readonly code: number;
+  readonly codeName: string;
+  readonly errorLabels: string[];
+  readonly extra: Document;
+
+  constructor(
+    code: number,
+    message: string,
+    options: { codeName?: string; errorLabels?: string[]; extra?: Document } = {},
+  ) {
+    super(message);
+    this.code = code;
+    this.codeName = options.codeName ?? codeNameOf(code);
+    this.errorLabels = options.errorLabels ?? [];
+    this.extra = options.extra ?? {};
+  }
+
+  toReply(): Document {
+    const reply: Document = {
+      ok: 0,
+      errmsg: this.message,
+      code: this.code,
+      codeName: this.codeName,
+      ...this.extra,
+    };
+    if (this.errorLabels.length > 0) reply.errorLabels = this.errorLabels;
+    return reply;
+  }
+}
+
+export function badValue(message: string): CommandError {
+  return new CommandError(ErrorCodes.BadValue, message);
+}

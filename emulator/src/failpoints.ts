@@ -1,0 +1,132 @@
+// Fault injection as mongod's test builds provide it: `configureFailPoint` with `failCommand`
+// (fail, block or drop the connection for chosen commands) and `failGetMoreAfterCursorCheckout`.
+import type { Document } from 'bson';
+import { CommandError, ErrorCodes, codeNameOf } from './errors';
+import type { ConnectionState } from './commands/context';
+
+type Mode =
+  | { kind: 'off' }
+  | { kind: 'alwaysOn' }
+  | { kind: 'times'; remaining: number }
+  | { kind: 'skip'; remaining: number };
+
+interface FailPointState {
+  mode: Mode;
+  data: Document;
+}
+
+export interface InjectedFailure {
+  reply?: Document;
+  closeConnection?: boolean;
+  writeConcernError?: Document;
+}
+
+const SUPPORTED = new Set(['failCommand', 'failGetMoreAfterCursorCheckout']);
+
+function toInt(value: unknown): number {
+  return typeof value === 'number' ? value : Number((value as { valueOf(): unknown }).valueOf());
+}
+
+export class FailPoints {
+  private readonly points = new Map<string, FailPointState>();
+
+  /** The `configureFailPoint` command. */
+  configure(command: Document): Document {
+    const name = command.configureFailPoint;
+    if (typeof name !== 'string' || !SUPPORTED.has(name)) {
+      throw new CommandError(ErrorCodes.BadValue, `Cannot find failpoint: ${String(name)}`);
+    }
+    const mode = parseMode(command.mode);
+    const previous = this.points.get(name);
+    if (mode.kind === 'off') this.points.delete(name);
+    else this.points.set(name, { mode, data: (command.data as Document) ?? {} });
+    return { count: previous ? 1 : 0, mode: command.mode, data: previous?.data ?? {}, ok: 1 };
+  }
+
+  /** Consulted before every command; returns what to inject, after any requested blocking. */
+  async beforeCommand(commandName: string, _conn: ConnectionState): Promise<InjectedFailure | undefined> {
+    if (this.points.size === 0 || commandName === 'configureFailPoint') return undefined;
+    const lower = commandName.toLowerCase();
+    let failure: InjectedFailure | undefined;
+    const failCommand = this.points.get('failCommand');
+    if (failCommand) {
+      const commands = (failCommand.data.failCommands as string[] | undefined) ?? [];
+      if (commands.some((name) => name.toLowerCase() === lower) && this.consume('failCommand', failCommand)) {
+        failure = await this.applyFailCommand(failCommand.data);
+      }
+    }
+    const getMore = this.points.get('failGetMoreAfterCursorCheckout');
+    if (
+      !failure &&
+      getMore &&
+      lower === 'getmore' &&
+      this.consume('failGetMoreAfterCursorCheckout', getMore)
+    ) {
+      const code =
+        getMore.data.errorCode !== undefined ? toInt(getMore.data.errorCode) : ErrorCodes.InternalError;
+      failure = {
+        reply: errorReply(code, 'Failing command due to failGetMoreAfterCursorCheckout', undefined),
+      };
+    }
+    return failure;
+  }
+
+  private async applyFailCommand(data: Document): Promise<InjectedFailure> {
+    if (data.blockConnection === true) {
+      const ms = data.blockTimeMS !== undefined ? toInt(data.blockTimeMS) : 0;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    }
+    if (data.closeConnection === true) return { closeConnection: true };
+    if (data.errorCode !== undefined) {
+      return {
+        reply: errorReply(
+          toInt(data.errorCode),
+          "Failing command via 'failCommand' failpoint",
+          data.errorLabels as string[] | undefined,
+        ),
+      };
+    }
+    if (data.writeConcernError) return { writeConcernError: data.writeConcernError as Document };
+    return {};
+  }
+
+  private consume(name: string, state: FailPointState): boolean {
+    const mode = state.mode;
+    switch (mode.kind) {
+      case 'alwaysOn':
+        return true;
+      case 'times':
+        mode.remaining--;
+        if (mode.remaining <= 0) this.points.delete(name);
+        return true;
+      case 'skip':
+        if (mode.remaining > 0) {
+          mode.remaining--;
+          return false;
+        }
+        return true;
+      default:
+        return false;
+    }
+  }
+}
+
+function errorReply(code: number, errmsg: string, labels: string[] | undefined): Document {
+  const reply: Document = { ok: 0, errmsg, code, codeName: codeNameOf(code) };
+  if (labels) reply.errorLabels = labels;
+  return reply;
+}
+
+function parseMode(mode: unknown): Mode {
+  if (mode === 'off') return { kind: 'off' };
+  if (mode === 'alwaysOn') return { kind: 'alwaysOn' };
+  if (mode && typeof mode === 'object') {
+    const doc = mode as Document;
+    if (doc.times !== undefined) {
+      const times = toInt(doc.times);
+      return times <= 0 ? { kind: 'off' } : { kind: 'times', remaining: times };
+    }
+    if (doc.skip !== undefined) return { kind: 'skip', remaining: toInt(doc.skip) };
+  }
+  throw new CommandError(ErrorCodes.BadValue, `Unsupported failpoint mode: ${JSON.stringify(mode)}`);
+}

@@ -1,0 +1,169 @@
+import { EJSON } from 'bson';
+import {
+  MongoServerError,
+  Timestamp,
+  type ChangeStreamOptions,
+  type Document,
+  type MongoClient,
+} from 'mongodb';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ClusterClients } from './clusters';
+import type { ApplyChangesInput, ApplyChangesResult, OperationTime } from './contract';
+import { EXACT_TYPES } from './bsonOptions';
+import { compareOperationTimes, eventKind, resumeTokenTime, toOperationTime } from './changeEvents';
+import { activityContext } from './context';
+import { applyDdlEvent, type DdlContext } from './ddl';
+import { LaneApplier } from './laneApplier';
+import { isSyncedNamespace, type NamespaceFilters } from './namespaces';
+import { currentOperationTime } from './operationTime';
+
+const LANES = 8;
+const FLUSH_THRESHOLD = 2000;
+const MAX_AWAIT_MS = 500;
+const HISTORY_LOST_CODES = new Set([286, 280]);
+
+/** Heartbeat details of an apply batch: the checkpoint a retry resumes from. */
+interface ApplyProgress {
+  resumeToken: string;
+}
+
+function laterOf(a: OperationTime | null, b: OperationTime | null): OperationTime | null {
+  if (!a) return b;
+  if (!b) return a;
+  return compareOperationTimes(a, b) >= 0 ? a : b;
+}
+
+function streamOptions(input: ApplyChangesInput, resumeToken: string | null): ChangeStreamOptions {
+  const options: ChangeStreamOptions = {
+    ...EXACT_TYPES,
+    showExpandedEvents: true,
+    maxAwaitTimeMS: MAX_AWAIT_MS,
+    batchSize: 1000,
+  };
+  if (resumeToken !== null) options.startAfter = EJSON.parse(resumeToken, { relaxed: false }) as Document;
+  else if (input.startAtOperationTime) {
+    options.startAtOperationTime = new Timestamp({
+      t: input.startAtOperationTime.t,
+      i: input.startAtOperationTime.i,
+    });
+  }
+  return options;
+}
+
+function asHistoryLost(error: unknown): unknown {
+  if (
+    error instanceof MongoServerError &&
+    typeof error.code === 'number' &&
+    HISTORY_LOST_CODES.has(error.code)
+  ) {
+    return ApplicationFailure.nonRetryable(
+      `the source's change stream history no longer reaches the sync's resume point: ${error.message}`,
+      'ChangeStreamHistoryLost',
+    );
+  }
+  return error;
+}
+
+function namespaceFiltersOf(input: ApplyChangesInput): NamespaceFilters | undefined {
+  return input.options
+    ? {
+        includeNamespaces: input.options.includeNamespaces,
+        excludeNamespaces: input.options.excludeNamespaces,
+      }
+    : undefined;
+}
+
+function isApplyProgress(value: unknown): value is ApplyProgress {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as ApplyProgress).resumeToken === 'string'
+  );
+}
+
+/**
+ * One bounded batch of change event application: reads the source's cluster-wide change stream
+ * from the checkpoint, applies CRUD on lanes with DDL as barriers, and returns the new checkpoint.
+ */
+export async function applyChanges(
+  clusters: ClusterClients,
+  input: ApplyChangesInput,
+): Promise<ApplyChangesResult> {
+  const context = activityContext();
+  const source: MongoClient = clusters.get(input.direction.source);
+  const destination: MongoClient = clusters.get(input.direction.destination);
+  const filters = namespaceFiltersOf(input);
+  const ddlContext: DdlContext = {
+    source,
+    destination,
+    filters,
+    buildIndexes: input.options?.buildIndexes ?? 'afterDataCopy',
+  };
+  const applier = new LaneApplier(source, destination, LANES, FLUSH_THRESHOLD);
+  const startToken = isApplyProgress(context.heartbeatDetails)
+    ? context.heartbeatDetails.resumeToken
+    : input.resumeToken;
+
+  const stream = source.watch([], streamOptions(input, startToken));
+  const closeOnCancel = () => void stream.close().catch(() => undefined);
+  context.cancellationSignal?.addEventListener('abort', closeOnCancel);
+
+  const deadline = Date.now() + input.maxDurationMs;
+  let eventsRead = 0;
+  let crudEventsApplied = 0;
+  let ddlEventsApplied = 0;
+  let highWater: OperationTime | null = null;
+  let reachedStopTime = false;
+  const stopAt = input.stopAfterOperationTime;
+  try {
+    while (Date.now() < deadline && eventsRead < input.maxEvents) {
+      context.throwIfCancelled();
+      const event = await stream.tryNext();
+      if (event) {
+        eventsRead += 1;
+        const clusterTime = (event as Document).clusterTime as Timestamp | undefined;
+        if (clusterTime) highWater = laterOf(highWater, toOperationTime(clusterTime));
+        const kind = eventKind(event.operationType);
+        const ns = (event as Document).ns as { db: string; coll?: string } | undefined;
+        if (kind === 'crud' && ns?.coll !== undefined && isSyncedNamespace(ns.db, ns.coll, filters)) {
+          await applier.add(event as Document);
+          crudEventsApplied += 1;
+        } else if (kind === 'ddl') {
+          await applier.flush();
+          await applyDdlEvent(ddlContext, event as Document);
+          ddlEventsApplied += 1;
+        }
+      } else {
+        // Idle: everything up to the stream's high-water mark has been seen; checkpoint it.
+        await applier.flush();
+        if (stream.resumeToken)
+          context.heartbeat({ resumeToken: EJSON.stringify(stream.resumeToken, { relaxed: false }) });
+      }
+      highWater = laterOf(highWater, resumeTokenTime(stream.resumeToken));
+      if (stopAt && highWater && compareOperationTimes(highWater, stopAt) >= 0) {
+        reachedStopTime = true;
+        break;
+      }
+    }
+    await applier.flush();
+  } catch (error) {
+    context.throwIfCancelled();
+    throw asHistoryLost(error);
+  } finally {
+    context.cancellationSignal?.removeEventListener('abort', closeOnCancel);
+    await stream.close().catch(() => undefined);
+  }
+
+  const token = stream.resumeToken ? EJSON.stringify(stream.resumeToken, { relaxed: false }) : startToken;
+  if (token) context.heartbeat({ resumeToken: token });
+  const sourceLatest = await currentOperationTime(source);
+  const appliedThrough = highWater ?? (token ? resumeTokenTime(EJSON.parse(token)) : null);
+  return {
+    resumeToken: token,
+    appliedThrough,
+    eventsApplied: crudEventsApplied + ddlEventsApplied,
+    crudEventsApplied,
+    ddlEventsApplied,
+    sourceLatest,
+    lagSeconds: appliedThrough ? Math.max(0, sourceLatest.t - appliedThrough.t) : 0,
+    reachedStopTime,
+  };
+}

@@ -1,0 +1,224 @@
+import { Binary, MongoServerError, type Db, type Document, type MongoClient } from 'mongodb';
+import { ApplicationFailure } from '@temporalio/common';
+import type { CatalogResult, CollectionPlan, SyncOptions } from './contract';
+import { isSyncedNamespace, mayHaveSyncedCollections, type NamespaceFilters } from './namespaces';
+import {
+  indexBuildTime,
+  indexRestorationSteps,
+  isIdIndex,
+  relaxCollectionOptions,
+  relaxIndexSpec,
+  type IndexBuildTime,
+} from './indexSpecs';
+
+const NAMESPACE_EXISTS = 48;
+const NAMESPACE_NOT_FOUND = 26;
+
+/** One entry of a source `listCollections`, with the database it belongs to. */
+export interface CatalogEntry {
+  db: string;
+  name: string;
+  type: 'collection' | 'view' | 'timeseries';
+  options: Document;
+  uuid: string | null;
+}
+
+export function filtersOf(options: SyncOptions): NamespaceFilters {
+  return { includeNamespaces: options.includeNamespaces, excludeNamespaces: options.excludeNamespaces };
+}
+
+function uuidHex(info: Document | undefined): string | null {
+  const uuid: unknown = info?.uuid;
+  return uuid instanceof Binary ? uuid.toString('hex') : null;
+}
+
+export async function listDatabaseNames(client: MongoClient): Promise<string[]> {
+  const reply = await client.db('admin').command({ listDatabases: 1, nameOnly: true });
+  return (reply.databases as Document[]).map((entry) => entry.name as string);
+}
+
+export async function listCatalogEntries(db: Db, filter: Document = {}): Promise<CatalogEntry[]> {
+  const infos = await db.listCollections(filter).toArray();
+  return infos.map((info: Document) => ({
+    db: db.databaseName,
+    name: info.name as string,
+    type: info.type as CatalogEntry['type'],
+    options: (info.options ?? {}) as Document,
+    uuid: uuidHex(info.info as Document | undefined),
+  }));
+}
+
+/** Every synced collection, timeseries collection and view on the source. */
+export async function listSyncedCatalog(
+  client: MongoClient,
+  filters: NamespaceFilters,
+): Promise<CatalogEntry[]> {
+  const entries: CatalogEntry[] = [];
+  for (const dbName of await listDatabaseNames(client)) {
+    if (!mayHaveSyncedCollections(dbName, filters)) continue;
+    for (const entry of await listCatalogEntries(client.db(dbName))) {
+      if (isSyncedNamespace(dbName, entry.name, filters)) entries.push(entry);
+    }
+  }
+  return entries;
+}
+
+/** Creates a collection or view on the destination with the source's options (relaxed); an existing one is kept. */
+export async function createOnDestination(
+  destination: MongoClient,
+  entry: Pick<CatalogEntry, 'db' | 'name' | 'options'>,
+) {
+  try {
+    await destination.db(entry.db).command({ create: entry.name, ...relaxCollectionOptions(entry.options) });
+  } catch (error) {
+    if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+  }
+}
+
+export async function listIndexSpecs(db: Db, coll: string): Promise<Document[]> {
+  try {
+    return await db.collection(coll).listIndexes().toArray();
+  } catch (error) {
+    if (error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND) return [];
+    throw error;
+  }
+}
+
+/** Builds relaxed copies of the given indexes; building one that already exists is a no-op. */
+export async function createRelaxedIndexes(db: Db, coll: string, specs: Document[]): Promise<number> {
+  const toBuild = specs.filter((spec) => !isIdIndex(spec) && spec.clustered !== true);
+  if (toBuild.length === 0) return 0;
+  await db.command({ createIndexes: coll, indexes: toBuild.map(relaxIndexSpec) });
+  return toBuild.length;
+}
+
+async function indexesBuiltAt(
+  source: MongoClient,
+  entry: CatalogEntry,
+  options: SyncOptions,
+  time: IndexBuildTime,
+): Promise<Document[]> {
+  if (entry.type !== 'collection') return [];
+  const specs = await listIndexSpecs(source.db(entry.db), entry.name);
+  return specs.filter((spec) => indexBuildTime(spec, options.buildIndexes) === time);
+}
+
+/** Estimated size from storage statistics, falling back to the document count when they are unavailable. */
+export async function estimateCollectionSize(
+  db: Db,
+  coll: string,
+): Promise<{ bytes: number; documents: number }> {
+  try {
+    const [stats] = await db
+      .collection(coll)
+      .aggregate([{ $collStats: { storageStats: {} } }])
+      .toArray();
+    const storage = (stats?.storageStats ?? {}) as Document;
+    if (storage.count !== undefined)
+      return { bytes: Number(storage.size ?? 0), documents: Number(storage.count) };
+  } catch {
+    // Not every server (or privilege set) allows $collStats; counting still gives a usable plan.
+  }
+  const documents = await db.collection(coll).estimatedDocumentCount();
+  return { bytes: documents * 1024, documents };
+}
+
+export async function prepareCatalog(
+  source: MongoClient,
+  destination: MongoClient,
+  options: SyncOptions,
+): Promise<CatalogResult> {
+  const entries = await listSyncedCatalog(source, filtersOf(options));
+  const collections: CollectionPlan[] = [];
+  let views = 0;
+  let indexesToBuildAfterCopy = 0;
+  for (const entry of entries) {
+    await createOnDestination(destination, entry);
+    if (entry.type === 'view') {
+      views += 1;
+      continue;
+    }
+    await createRelaxedIndexes(
+      destination.db(entry.db),
+      entry.name,
+      await indexesBuiltAt(source, entry, options, 'beforeCopy'),
+    );
+    indexesToBuildAfterCopy += (await indexesBuiltAt(source, entry, options, 'afterCopy')).length;
+    const size = await estimateCollectionSize(source.db(entry.db), entry.name);
+    collections.push({
+      db: entry.db,
+      coll: entry.name,
+      uuid: entry.uuid,
+      // Timeseries collections have no _id index to split on, so they are read in one natural-order pass.
+      capped: entry.options.capped === true || entry.type === 'timeseries',
+      estimatedBytes: size.bytes,
+      estimatedDocuments: size.documents,
+    });
+  }
+  return { collections, views, indexesToBuildAfterCopy };
+}
+
+export async function buildIndexesAfterCopy(
+  source: MongoClient,
+  destination: MongoClient,
+  options: SyncOptions,
+): Promise<{ indexesBuilt: number }> {
+  let indexesBuilt = 0;
+  for (const entry of await listSyncedCatalog(source, filtersOf(options))) {
+    const specs = await indexesBuiltAt(source, entry, options, 'afterCopy');
+    indexesBuilt += await createRelaxedIndexes(destination.db(entry.db), entry.name, specs);
+  }
+  return { indexesBuilt };
+}
+
+/** Restores, from the source's current catalog, every index constraint and TTL that was relaxed during sync. */
+export async function finalizeIndexes(
+  source: MongoClient,
+  destination: MongoClient,
+  options: SyncOptions,
+): Promise<{ indexesFinalized: number }> {
+  const failures: string[] = [];
+  let indexesFinalized = 0;
+  const recordFailure = (what: string, error: unknown) => {
+    if (!(error instanceof MongoServerError)) throw error;
+    failures.push(`${what}: ${error.message}`);
+  };
+  for (const entry of await listSyncedCatalog(source, filtersOf(options))) {
+    if (entry.type === 'view') continue;
+    const destinationDb = destination.db(entry.db);
+    const ns = `${entry.db}.${entry.name}`;
+    if (entry.options.expireAfterSeconds !== undefined) {
+      try {
+        await destinationDb.command({
+          collMod: entry.name,
+          expireAfterSeconds: entry.options.expireAfterSeconds,
+        });
+      } catch (error) {
+        recordFailure(`collection ${ns} expireAfterSeconds`, error);
+      }
+    }
+    if (entry.type !== 'collection') continue;
+    const destinationSpecs = new Map(
+      (await listIndexSpecs(destinationDb, entry.name)).map((spec) => [spec.name as string, spec]),
+    );
+    for (const sourceSpec of await listIndexSpecs(source.db(entry.db), entry.name)) {
+      const destinationSpec = destinationSpecs.get(sourceSpec.name as string);
+      if (!destinationSpec || isIdIndex(sourceSpec)) continue;
+      const steps = indexRestorationSteps(sourceSpec, destinationSpec);
+      if (steps.length === 0) continue;
+      try {
+        for (const index of steps) await destinationDb.command({ collMod: entry.name, index });
+        indexesFinalized += 1;
+      } catch (error) {
+        recordFailure(`index ${String(sourceSpec.name)} on ${ns}`, error);
+      }
+    }
+  }
+  if (failures.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `could not finalize ${failures.length} index(es) on the destination: ${failures.join('; ')}`,
+      'IndexFinalizationFailed',
+    );
+  }
+  return { indexesFinalized };
+}

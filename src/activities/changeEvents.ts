@@ -1,0 +1,131 @@
+import { EJSON } from 'bson';
+import type { AnyBulkWriteOperation, Document, Filter, Timestamp } from 'mongodb';
+import type { OperationTime } from './contract';
+
+export const DDL_OPERATION_TYPES = new Set([
+  'create',
+  'createIndexes',
+  'dropIndexes',
+  'drop',
+  'rename',
+  'dropDatabase',
+  'modify',
+]);
+export const CRUD_OPERATION_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
+
+export type EventKind = 'crud' | 'ddl' | 'ignored';
+
+/** Sharding events and anything unknown change no data or schema a replica-set destination holds. */
+export function eventKind(operationType: string): EventKind {
+  if (CRUD_OPERATION_TYPES.has(operationType)) return 'crud';
+  if (DDL_OPERATION_TYPES.has(operationType)) return 'ddl';
+  return 'ignored';
+}
+
+export function toOperationTime(timestamp: Timestamp): OperationTime {
+  return { t: timestamp.high, i: timestamp.low };
+}
+
+export function compareOperationTimes(a: OperationTime, b: OperationTime): number {
+  return a.t !== b.t ? a.t - b.t : a.i - b.i;
+}
+
+/**
+ * The cluster time a resume token stands for: its `_data` is hex KeyString whose first byte 0x82
+ * tags a Timestamp, followed by 4 bytes of seconds and 4 bytes of increment (big-endian).
+ */
+export function resumeTokenTime(token: unknown): OperationTime | null {
+  const data = (token as { _data?: unknown } | null)?._data;
+  if (typeof data !== 'string' || data.length < 18 || !/^82/i.test(data)) return null;
+  return { t: parseInt(data.slice(2, 10), 16), i: parseInt(data.slice(10, 18), 16) };
+}
+
+/** FNV-1a: a stable, well-spread hash so one document always lands on the same lane. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The lane that applies every event of one document, keeping that document's events in order. */
+export function laneOf(namespace: string, documentId: unknown, lanes: number): number {
+  return fnv1a(`${namespace}\u0000${EJSON.stringify({ v: documentId }, { relaxed: false })}`) % lanes;
+}
+
+interface TruncatedArray {
+  field: string;
+  newSize: unknown;
+}
+
+export interface UpdateDescription {
+  updatedFields?: Document;
+  removedFields?: string[];
+  truncatedArrays?: TruncatedArray[];
+  disambiguatedPaths?: Record<string, unknown[]>;
+}
+
+function isExpressiblePath(components: unknown[]): boolean {
+  return components.every(
+    (component) =>
+      typeof component === 'number' ||
+      (typeof component === 'string' &&
+        component.length > 0 &&
+        !component.includes('.') &&
+        !component.startsWith('$')),
+  );
+}
+
+/**
+ * The update operations, in order, that reproduce an update event from its description, or null when
+ * the description cannot be written as operators (a field name containing a dot or starting with `$`).
+ * Arrays are truncated first, then the resulting values of the touched paths are set or removed.
+ */
+export function updateOperations(description: UpdateDescription): Document[] | null {
+  const updatedFields = description.updatedFields ?? {};
+  const removedFields = description.removedFields ?? [];
+  const truncatedArrays = description.truncatedArrays ?? [];
+  const disambiguated = description.disambiguatedPaths ?? {};
+  const paths = [
+    ...Object.keys(updatedFields),
+    ...removedFields,
+    ...truncatedArrays.map((entry) => entry.field),
+  ];
+  for (const path of paths) {
+    if (!isExpressiblePath(disambiguated[path] ?? path.split('.'))) return null;
+  }
+
+  const operations: Document[] = [];
+  if (truncatedArrays.length > 0) {
+    const push: Document = {};
+    for (const { field, newSize } of truncatedArrays) push[field] = { $each: [], $slice: Number(newSize) };
+    operations.push({ $push: push });
+  }
+  const setAndUnset: Document = {};
+  if (Object.keys(updatedFields).length > 0) setAndUnset.$set = updatedFields;
+  if (removedFields.length > 0)
+    setAndUnset.$unset = Object.fromEntries(removedFields.map((path) => [path, '']));
+  if (Object.keys(setAndUnset).length > 0) operations.push(setAndUnset);
+  return operations;
+}
+
+/** The destination writes for one CRUD event, or null when the source's current document must be fetched. */
+export function crudWrites(event: Document): AnyBulkWriteOperation[] | null {
+  const documentId: unknown = (event.documentKey as Document)._id;
+  const filter = { _id: documentId } as Filter<Document>;
+  switch (event.operationType as string) {
+    case 'insert':
+    case 'replace':
+      return [{ replaceOne: { filter, replacement: event.fullDocument as Document, upsert: true } }];
+    case 'delete':
+      return [{ deleteOne: { filter } }];
+    case 'update': {
+      const operations = updateOperations(event.updateDescription as UpdateDescription);
+      return operations === null ? null : operations.map((update) => ({ updateOne: { filter, update } }));
+    }
+    default:
+      throw new Error(`not a CRUD event: ${String(event.operationType)}`);
+  }
+}

@@ -1,0 +1,32 @@
+import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ClusterName } from './contract';
+
+export type ClusterUris = Record<ClusterName, string>;
+
+/** Resolves the cluster names used in workflow inputs to driver clients; connection strings stay here. */
+export class ClusterClients {
+  private readonly clients = new Map<ClusterName, MongoClient>();
+
+  constructor(
+    private readonly uris: ClusterUris,
+    private readonly clientOptions: MongoClientOptions = {},
+  ) {}
+
+  /** The client for a cluster, created on first use (the driver connects on its first operation). */
+  get(name: ClusterName): MongoClient {
+    const existing = this.clients.get(name);
+    if (existing) return existing;
+    const uri = this.uris[name];
+    if (!uri) throw ApplicationFailure.nonRetryable(`unknown cluster "${String(name)}"`, 'InvalidRequest');
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 15_000, ...this.clientOptions });
+    this.clients.set(name, client);
+    return client;
+  }
+
+  async close(): Promise<void> {
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(clients.map((client) => client.close()));
+  }
+}

@@ -1,0 +1,32 @@
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+
+/** What an activity needs from Temporal; a no-op stand-in when called directly (tests, scripts). */
+export interface ActivityContext {
+  heartbeat(details?: unknown): void;
+  /** Details of the last heartbeat of a previous attempt, if any. */
+  readonly heartbeatDetails: unknown;
+  readonly cancellationSignal: AbortSignal | undefined;
+  /** Throws the cancellation reason once the activity has been cancelled. */
+  throwIfCancelled(): void;
+}
+
+export function activityContext(): ActivityContext {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    context = undefined;
+  }
+  const signal = context?.cancellationSignal;
+  return {
+    heartbeat: (details) => context?.heartbeat(details),
+    heartbeatDetails: context?.info.heartbeatDetails,
+    cancellationSignal: signal,
+    throwIfCancelled() {
+      if (!signal?.aborted) return;
+      const reason: unknown = signal.reason;
+      throw reason instanceof Error ? reason : new CancelledFailure('activity cancelled');
+    },
+  };
+}

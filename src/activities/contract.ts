@@ -1,0 +1,160 @@
+// The activity interface the sync workflow calls, as types only (the workflow imports nothing
+// else from src/activities). Every input and output is small, JSON-safe and free of credentials:
+// clusters are named, documents are never passed, BSON values travel as canonical Extended JSON.
+
+export type ClusterName = 'cluster0' | 'cluster1';
+
+export interface Direction {
+  source: ClusterName;
+  destination: ClusterName;
+}
+
+/** A BSON Timestamp as JSON: seconds (`t`) and increment (`i`). */
+export interface OperationTime {
+  t: number;
+  i: number;
+}
+
+export type WriteBlockingMode = 'none' | 'destinationOnly' | 'sourceAndDestination';
+export type BuildIndexesMode =
+  'beforeDataCopy' | 'afterDataCopy' | 'never' | 'excludeHashed' | 'excludeHashedAfterCopy';
+
+export interface RegexFilter {
+  pattern: string;
+  options?: string;
+}
+
+export interface NamespaceFilter {
+  database?: string;
+  databaseRegex?: RegexFilter;
+  collections?: string[];
+  collectionsRegex?: RegexFilter;
+}
+
+/** The validated options of a /start request, as the workflow keeps them. */
+export interface SyncOptions {
+  reversible: boolean;
+  writeBlocking: WriteBlockingMode;
+  buildIndexes: BuildIndexesMode;
+  includeNamespaces: NamespaceFilter[];
+  excludeNamespaces: NamespaceFilter[];
+  verificationEnabled: boolean;
+  preExistingDestinationData: boolean;
+}
+
+export interface PreflightInput {
+  direction: Direction;
+  options: SyncOptions;
+  /** 'start' checks a fresh sync; 'reverse' checks the reversal of a committed one. */
+  purpose: 'start' | 'reverse';
+}
+
+export interface PreflightResult {
+  sourceVersion: string;
+  destinationVersion: string;
+}
+
+/** One collection to copy, as the catalog step found it on the source. */
+export interface CollectionPlan {
+  db: string;
+  coll: string;
+  /** Source collection UUID as hex, to detect drop-and-recreate between steps. */
+  uuid: string | null;
+  capped: boolean;
+  estimatedBytes: number;
+  estimatedDocuments: number;
+}
+
+export interface CatalogResult {
+  collections: CollectionPlan[];
+  views: number;
+  indexesToBuildAfterCopy: number;
+}
+
+/** An `_id` range of one collection: bounds are canonical Extended JSON of `{v: <_id>}`, null = open. */
+export interface Partition {
+  id: string;
+  db: string;
+  coll: string;
+  /** Inclusive lower bound, or null for the start of the collection. */
+  lower: string | null;
+  /** Exclusive upper bound, or null for the end of the collection. */
+  upper: string | null;
+  /** Capped collections are copied in natural order by a single partition. */
+  naturalOrder: boolean;
+  estimatedBytes: number;
+}
+
+export interface CopyPartitionInput {
+  direction: Direction;
+  partition: Partition;
+  batchSize?: number;
+}
+
+export interface CopyPartitionResult {
+  partitionId: string;
+  documentsCopied: number;
+  bytesCopied: number;
+}
+
+export interface ApplyChangesInput {
+  direction: Direction;
+  /** Resume after this token (a change stream `_id` as canonical Extended JSON), when set. */
+  resumeToken: string | null;
+  /** Otherwise start at this operation time (inclusive). */
+  startAtOperationTime: OperationTime | null;
+  /** Stop the batch after this long (ms) ... */
+  maxDurationMs: number;
+  /** ... or after this many events. */
+  maxEvents: number;
+  /** Return as soon as the stream's high-water mark has passed this time (commit drain). */
+  stopAfterOperationTime: OperationTime | null;
+  /**
+   * The sync's options, for namespace filters and `buildIndexes` (which indexes created during
+   * sync are built). Without them every synced namespace is applied and every index is built.
+   */
+  options?: SyncOptions;
+}
+
+export interface ApplyChangesResult {
+  resumeToken: string | null;
+  /** Operation time of the last applied event, or of the high-water mark when idle. */
+  appliedThrough: OperationTime | null;
+  eventsApplied: number;
+  crudEventsApplied: number;
+  ddlEventsApplied: number;
+  /** Source's latest operation time observed during the batch. */
+  sourceLatest: OperationTime | null;
+  lagSeconds: number;
+  /** True when stopAfterOperationTime was given and has been passed. */
+  reachedStopTime: boolean;
+}
+
+export interface ClusterLatency {
+  cluster: ClusterName;
+  pingLatencyMs: number;
+}
+
+/** Everything the sync workflow asks of the outside world. */
+export interface SyncActivities {
+  preflight(input: PreflightInput): Promise<PreflightResult>;
+  setUserWriteBlocking(input: { cluster: ClusterName; enabled: boolean }): Promise<void>;
+  currentOperationTime(input: { cluster: ClusterName }): Promise<OperationTime>;
+  prepareCatalog(input: { direction: Direction; options: SyncOptions }): Promise<CatalogResult>;
+  planPartitions(input: {
+    direction: Direction;
+    collection: CollectionPlan;
+    targetPartitionBytes: number;
+  }): Promise<Partition[]>;
+  copyPartition(input: CopyPartitionInput): Promise<CopyPartitionResult>;
+  buildIndexesAfterCopy(input: {
+    direction: Direction;
+    options: SyncOptions;
+  }): Promise<{ indexesBuilt: number }>;
+  applyChanges(input: ApplyChangesInput): Promise<ApplyChangesResult>;
+  finalizeIndexes(input: {
+    direction: Direction;
+    options: SyncOptions;
+  }): Promise<{ indexesFinalized: number }>;
+  pingClusters(input: { clusters: ClusterName[] }): Promise<ClusterLatency[]>;
+}

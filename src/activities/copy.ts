@@ -1,0 +1,117 @@
+import {
+  BSON,
+  MongoBulkWriteError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Document,
+} from 'mongodb';
+import type { ClusterClients } from './clusters';
+import type { CopyPartitionInput, CopyPartitionResult, Partition } from './contract';
+import { EXACT_TYPES } from './bsonOptions';
+import { activityContext } from './context';
+import { decodeBound, encodeBound, partitionIdCondition } from './idBounds';
+
+const DUPLICATE_KEY = 11000;
+const DEFAULT_BATCH_DOCUMENTS = 1000;
+/** Leaves room under the 48 MB message limit and keeps each write well below it. */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** What a copy heartbeats after every written batch, so a retry resumes after the last written `_id`. */
+export interface CopyProgress {
+  lastId: string | null;
+  documentsCopied: number;
+  bytesCopied: number;
+}
+
+function isCopyProgress(value: unknown): value is CopyProgress {
+  return typeof value === 'object' && value !== null && 'documentsCopied' in value && 'bytesCopied' in value;
+}
+
+export function partitionFilter(partition: Partition, resumeAfter: string | null): Document {
+  const lower = partition.lower === null ? undefined : decodeBound(partition.lower);
+  const upper = partition.upper === null ? undefined : decodeBound(partition.upper);
+  const after = resumeAfter === null ? undefined : decodeBound(resumeAfter);
+  const condition = partitionIdCondition(lower, upper, after);
+  return condition === null ? {} : { _id: condition };
+}
+
+/**
+ * Writes one batch so that a retried partition neither duplicates nor loses documents: documents
+ * that already exist (a previous attempt, or a change event) are replaced by the copied version.
+ */
+async function writeBatch(destination: Collection, documents: Document[]): Promise<void> {
+  try {
+    await destination.insertMany(documents, { ordered: false, bypassDocumentValidation: true });
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError)) throw error;
+    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
+    if (other) throw error;
+    const replacements: AnyBulkWriteOperation[] = writeErrors.map((writeError) => {
+      const document = documents[writeError.index];
+      return { replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } };
+    });
+    await destination.bulkWrite(replacements, { ordered: false, bypassDocumentValidation: true });
+  }
+}
+
+export async function copyPartition(
+  clusters: ClusterClients,
+  input: CopyPartitionInput,
+): Promise<CopyPartitionResult> {
+  const { partition, direction } = input;
+  const context = activityContext();
+  const previous = isCopyProgress(context.heartbeatDetails) ? context.heartbeatDetails : null;
+  // Natural-order copies cannot seek, so a retried one starts over (its writes are idempotent).
+  const progress: CopyProgress =
+    previous && !partition.naturalOrder ? previous : { lastId: null, documentsCopied: 0, bytesCopied: 0 };
+  const source = clusters.get(direction.source).db(partition.db).collection(partition.coll);
+  const destination = clusters.get(direction.destination).db(partition.db).collection(partition.coll);
+  const batchDocuments = input.batchSize ?? DEFAULT_BATCH_DOCUMENTS;
+
+  const cursor = partition.naturalOrder
+    ? source.find({}, { ...EXACT_TYPES, batchSize: batchDocuments })
+    : source
+        .find(partitionFilter(partition, progress.lastId), { ...EXACT_TYPES, batchSize: batchDocuments })
+        .sort({ _id: 1 })
+        .hint({ _id: 1 });
+  const closeOnCancel = () => void cursor.close().catch(() => undefined);
+  context.cancellationSignal?.addEventListener('abort', closeOnCancel);
+
+  let batch: Document[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await writeBatch(destination, batch);
+    progress.documentsCopied += batch.length;
+    progress.bytesCopied += batchBytes;
+    if (!partition.naturalOrder) progress.lastId = encodeBound(batch[batch.length - 1]._id);
+    batch = [];
+    batchBytes = 0;
+    context.heartbeat(progress);
+  };
+
+  try {
+    for await (const document of cursor) {
+      context.throwIfCancelled();
+      const size = BSON.calculateObjectSize(document);
+      if (batch.length > 0 && (batch.length >= batchDocuments || batchBytes + size > MAX_BATCH_BYTES))
+        await flush();
+      batch.push(document);
+      batchBytes += size;
+    }
+    context.throwIfCancelled();
+    await flush();
+  } catch (error) {
+    context.throwIfCancelled();
+    throw error;
+  } finally {
+    context.cancellationSignal?.removeEventListener('abort', closeOnCancel);
+    await cursor.close();
+  }
+  return {
+    partitionId: partition.id,
+    documentsCopied: progress.documentsCopied,
+    bytesCopied: progress.bytesCopied,
+  };
+}

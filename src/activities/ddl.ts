@@ -1,0 +1,123 @@
+import { MongoServerError, type Document, type MongoClient } from 'mongodb';
+import { ApplicationFailure } from '@temporalio/common';
+import type { BuildIndexesMode } from './contract';
+import { createOnDestination, createRelaxedIndexes, listCatalogEntries } from './catalog';
+import { buildsIndexesFromEvents } from './indexSpecs';
+import { isNeverSyncedDatabase, isSyncedNamespace, type NamespaceFilters } from './namespaces';
+
+const NAMESPACE_NOT_FOUND = 26;
+const INDEX_NOT_FOUND = 27;
+
+/** Collection modifications replayed as they are; index changes stay relaxed until commit. */
+const REPLAYED_COLLMOD_FIELDS = [
+  'validator',
+  'validationLevel',
+  'validationAction',
+  'changeStreamPreAndPostImages',
+  'viewOn',
+  'pipeline',
+  'cappedSize',
+  'cappedMax',
+];
+
+export interface DdlContext {
+  source: MongoClient;
+  destination: MongoClient;
+  filters?: NamespaceFilters;
+  buildIndexes: BuildIndexesMode;
+}
+
+async function ignoringCodes(codes: number[], run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (!(error instanceof MongoServerError && typeof error.code === 'number' && codes.includes(error.code)))
+      throw error;
+  }
+}
+
+/**
+ * A created collection gets the source's options: from the source's catalog while it still holds
+ * the same collection, otherwise from what the event recorded.
+ */
+async function applyCreate(context: DdlContext, db: string, coll: string, event: Document) {
+  const [current] = await listCatalogEntries(context.source.db(db), { name: coll });
+  const eventUuid = (event.collectionUUID as { toString(encoding: 'hex'): string } | undefined)?.toString(
+    'hex',
+  );
+  if (current && (eventUuid === undefined || current.uuid === null || current.uuid === eventUuid)) {
+    await createOnDestination(context.destination, current);
+    return;
+  }
+  const options: Document = { ...((event.operationDescription ?? {}) as Document) };
+  delete options.idIndex;
+  await createOnDestination(context.destination, { db, name: coll, options });
+}
+
+async function applyRename(context: DdlContext, db: string, coll: string, event: Document) {
+  const to = (event.to ?? (event.operationDescription as Document | undefined)?.to) as {
+    db: string;
+    coll: string;
+  };
+  const fromSynced = isSyncedNamespace(db, coll, context.filters);
+  const toSynced = isSyncedNamespace(to.db, to.coll, context.filters);
+  if (fromSynced && toSynced) {
+    await ignoringCodes([NAMESPACE_NOT_FOUND], () =>
+      context.destination
+        .db('admin')
+        .command({ renameCollection: `${db}.${coll}`, to: `${to.db}.${to.coll}`, dropTarget: true }),
+    );
+  } else if (fromSynced) {
+    await ignoringCodes([NAMESPACE_NOT_FOUND], () => context.destination.db(db).command({ drop: coll }));
+  } else if (toSynced) {
+    throw ApplicationFailure.nonRetryable(
+      `collection ${db}.${coll} was renamed into the synced namespace ${to.db}.${to.coll}; its documents were never copied`,
+      'UnsupportedRename',
+    );
+  }
+}
+
+/** Applies one DDL event to the destination; every step tolerates having been applied before. */
+export async function applyDdlEvent(context: DdlContext, event: Document): Promise<void> {
+  const ns = (event.ns ?? {}) as { db: string; coll?: string };
+  const operationType = event.operationType as string;
+  if (operationType === 'dropDatabase') {
+    if (!isNeverSyncedDatabase(ns.db)) await context.destination.db(ns.db).dropDatabase();
+    return;
+  }
+  const coll = ns.coll as string;
+  if (operationType === 'rename') return applyRename(context, ns.db, coll, event);
+  if (!isSyncedNamespace(ns.db, coll, context.filters)) return;
+  const destinationDb = context.destination.db(ns.db);
+  const description = (event.operationDescription ?? {}) as Document;
+  switch (operationType) {
+    case 'create':
+      return applyCreate(context, ns.db, coll, event);
+    case 'drop':
+      return ignoringCodes([NAMESPACE_NOT_FOUND], () => destinationDb.command({ drop: coll }));
+    case 'createIndexes': {
+      const specs = ((description.indexes ?? []) as Document[]).filter((spec) =>
+        buildsIndexesFromEvents(spec, context.buildIndexes),
+      );
+      await createRelaxedIndexes(destinationDb, coll, specs);
+      return;
+    }
+    case 'dropIndexes':
+      for (const spec of (description.indexes ?? []) as Document[]) {
+        await ignoringCodes([NAMESPACE_NOT_FOUND, INDEX_NOT_FOUND], () =>
+          destinationDb.command({ dropIndexes: coll, index: spec.name as string }),
+        );
+      }
+      return;
+    case 'modify': {
+      const changes = Object.fromEntries(
+        REPLAYED_COLLMOD_FIELDS.filter((field) => description[field] !== undefined).map((field) => [
+          field,
+          description[field],
+        ]),
+      );
+      if (Object.keys(changes).length > 0) await destinationDb.command({ collMod: coll, ...changes });
+      return;
+    }
+  }
+}

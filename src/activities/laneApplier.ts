@@ -1,0 +1,145 @@
+import {
+  MongoBulkWriteError,
+  type AnyBulkWriteOperation,
+  type Document,
+  type Filter,
+  type MongoClient,
+} from 'mongodb';
+import { ApplicationFailure } from '@temporalio/common';
+import { EXACT_TYPES } from './bsonOptions';
+import { crudWrites, laneOf } from './changeEvents';
+
+const DUPLICATE_KEY = 11000;
+
+/** One CRUD event waiting in a lane; `writes` null means "write the source's current document". */
+interface PendingEvent {
+  sequence: number;
+  db: string;
+  coll: string;
+  documentId: unknown;
+  writes: AnyBulkWriteOperation[] | null;
+}
+
+function firstWriteError(error: MongoBulkWriteError): { index: number; code: unknown } {
+  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  const first = [...writeErrors].sort((a, b) => a.index - b.index)[0];
+  return { index: first.index, code: first.code };
+}
+
+/**
+ * Applies CRUD events on N lanes in parallel: a document's events always share a lane and keep
+ * their order; lanes are flushed together, so after `flush()` every added event is applied.
+ */
+export class LaneApplier {
+  private readonly lanes: PendingEvent[][];
+  private sequence = 0;
+  private pending = 0;
+
+  constructor(
+    private readonly source: MongoClient,
+    private readonly destination: MongoClient,
+    laneCount: number,
+    private readonly flushThreshold: number,
+  ) {
+    this.lanes = Array.from({ length: laneCount }, () => []);
+  }
+
+  async add(event: Document): Promise<void> {
+    const ns = event.ns as { db: string; coll: string };
+    const documentId: unknown = (event.documentKey as Document)._id;
+    const lane = laneOf(`${ns.db}.${ns.coll}`, documentId, this.lanes.length);
+    this.lanes[lane].push({
+      sequence: this.sequence++,
+      db: ns.db,
+      coll: ns.coll,
+      documentId,
+      writes: crudWrites(event),
+    });
+    this.pending += 1;
+    if (this.pending >= this.flushThreshold) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending === 0) return;
+    const lanes = this.lanes.map((lane) => lane.splice(0, lane.length));
+    this.pending = 0;
+    const deferred = (await Promise.all(lanes.map((lane) => this.applyLane(lane)))).flat();
+    // A duplicate key on a unique index the destination keeps: every other lane is applied now,
+    // so replaying the stalled events in stream order reproduces the source's sequence of states.
+    deferred.sort((a, b) => a.sequence - b.sequence);
+    for (const event of deferred) {
+      const stalled = await this.applyRun([event]);
+      if (stalled !== null) {
+        throw ApplicationFailure.nonRetryable(
+          `duplicate key applying an event to ${event.db}.${event.coll} even in stream order`,
+          'DuplicateKeyOnDestination',
+        );
+      }
+    }
+  }
+
+  /** Applies a lane's events; returns those held back by a duplicate-key error, in order. */
+  private async applyLane(events: PendingEvent[]): Promise<PendingEvent[]> {
+    let start = 0;
+    while (start < events.length) {
+      let end = start + 1;
+      while (
+        end < events.length &&
+        events[end].db === events[start].db &&
+        events[end].coll === events[start].coll
+      )
+        end++;
+      const stalledAt = await this.applyRun(events.slice(start, end));
+      if (stalledAt !== null) return events.slice(start + stalledAt);
+      start = end;
+    }
+    return [];
+  }
+
+  /**
+   * Applies events of one namespace in order with ordered bulk writes. An event whose writes cannot
+   * apply to the destination's state is replaced by the source's current document. Returns the
+   * position of the first event stopped by a duplicate key, or null when all were applied.
+   */
+  private async applyRun(events: PendingEvent[]): Promise<number | null> {
+    const collection = this.destination.db(events[0].db).collection(events[0].coll);
+    let start = 0;
+    while (start < events.length) {
+      const operations: AnyBulkWriteOperation[] = [];
+      const owners: number[] = [];
+      let end = start;
+      for (; end < events.length && events[end].writes !== null; end++) {
+        for (const write of events[end].writes as AnyBulkWriteOperation[]) {
+          operations.push(write);
+          owners.push(end);
+        }
+      }
+      if (operations.length > 0) {
+        try {
+          await collection.bulkWrite(operations, { ordered: true, bypassDocumentValidation: true });
+        } catch (error) {
+          if (!(error instanceof MongoBulkWriteError)) throw error;
+          const failure = firstWriteError(error);
+          const failedEvent = owners[failure.index];
+          if (failure.code === DUPLICATE_KEY) return failedEvent;
+          await this.writeCurrentSourceDocument(events[failedEvent]);
+          start = failedEvent + 1;
+          continue;
+        }
+      }
+      if (end < events.length) await this.writeCurrentSourceDocument(events[end]);
+      start = end + 1;
+    }
+    return null;
+  }
+
+  /** Writes the document as it is now on the source (or deletes it if gone); later events continue from it. */
+  private async writeCurrentSourceDocument(event: PendingEvent): Promise<void> {
+    const filter = { _id: event.documentId } as Filter<Document>;
+    const current = await this.source.db(event.db).collection(event.coll).findOne(filter, EXACT_TYPES);
+    const collection = this.destination.db(event.db).collection(event.coll);
+    if (current)
+      await collection.replaceOne(filter, current, { upsert: true, bypassDocumentValidation: true });
+    else await collection.deleteOne(filter);
+  }
+}

@@ -1,0 +1,105 @@
+import type { Collection, Document, MongoClient } from 'mongodb';
+import type { CollectionPlan, Partition } from './contract';
+import { EXACT_TYPES } from './bsonOptions';
+import { encodeBound, TYPE_BRACKETS } from './idBounds';
+
+interface BracketExtent {
+  types: readonly string[];
+  min: unknown;
+  documents: number;
+}
+
+/** An `_id` condition limited to one type bracket; typed loosely since `$type` takes a list here. */
+function inBracket(types: readonly string[], range: Document = {}): Document {
+  return { _id: { ...range, $type: [...types] } };
+}
+
+/** The type brackets present among the collection's `_id`s, each with its smallest `_id`, in `_id` order. */
+async function findBrackets(collection: Collection, estimatedDocuments: number): Promise<BracketExtent[]> {
+  const present: BracketExtent[] = [];
+  for (const types of TYPE_BRACKETS) {
+    const first = await collection.findOne(inBracket(types), {
+      ...EXACT_TYPES,
+      sort: { _id: 1 },
+      projection: { _id: 1 },
+      hint: { _id: 1 },
+    });
+    if (first) present.push({ types, min: first._id, documents: 0 });
+  }
+  if (present.length === 1) {
+    present[0].documents = estimatedDocuments;
+  } else {
+    for (const bracket of present) {
+      bracket.documents = await collection.countDocuments(inBracket(bracket.types));
+    }
+  }
+  return present;
+}
+
+/** Split points inside one bracket, every `step` documents in `_id` order, found by skipping along the index. */
+async function findSplitPoints(collection: Collection, bracket: BracketExtent, step: number, parts: number) {
+  const points: unknown[] = [];
+  let from = bracket.min;
+  for (let part = 1; part < parts; part++) {
+    const [next] = await collection
+      .find(inBracket(bracket.types, { $gte: from }), { ...EXACT_TYPES, projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .hint({ _id: 1 })
+      .skip(step)
+      .limit(1)
+      .toArray();
+    if (!next) break;
+    points.push(next._id);
+    from = next._id;
+  }
+  return points;
+}
+
+function wholeCollection(plan: CollectionPlan, naturalOrder: boolean): Partition {
+  return {
+    id: `${plan.db}.${plan.coll}#0`,
+    db: plan.db,
+    coll: plan.coll,
+    lower: null,
+    upper: null,
+    naturalOrder,
+    estimatedBytes: plan.estimatedBytes,
+  };
+}
+
+/**
+ * Cuts a collection into `_id` ranges of about `targetPartitionBytes` each, one set per `_id` type
+ * bracket. Documents written after the plan is made are covered by change events.
+ */
+export async function planPartitions(
+  source: MongoClient,
+  plan: CollectionPlan,
+  targetPartitionBytes: number,
+): Promise<Partition[]> {
+  if (plan.capped) return [wholeCollection(plan, true)];
+  const collection = source.db(plan.db).collection(plan.coll);
+  const brackets = await findBrackets(collection, plan.estimatedDocuments);
+  if (brackets.length === 0) return [wholeCollection(plan, false)];
+  const averageBytes = plan.estimatedDocuments > 0 ? plan.estimatedBytes / plan.estimatedDocuments : 0;
+  const partitions: Partition[] = [];
+  for (const bracket of brackets) {
+    const bracketBytes = bracket.documents * averageBytes;
+    const parts = Math.max(1, Math.ceil(bracketBytes / Math.max(1, targetPartitionBytes)));
+    const step = Math.max(1, Math.floor(bracket.documents / parts));
+    const points = parts > 1 ? await findSplitPoints(collection, bracket, step, parts) : [];
+    const bounds = [bracket.min, ...points];
+    bounds.forEach((lower, index) => {
+      const upper = index + 1 < bounds.length ? bounds[index + 1] : undefined;
+      partitions.push({
+        id: `${plan.db}.${plan.coll}#${partitions.length}`,
+        db: plan.db,
+        coll: plan.coll,
+        lower: encodeBound(lower),
+        upper: upper === undefined ? null : encodeBound(upper),
+        naturalOrder: false,
+        estimatedBytes: Math.round(bracketBytes / bounds.length),
+      });
+    });
+  }
+  return partitions;
+}

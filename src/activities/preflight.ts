@@ -1,0 +1,148 @@
+import { MongoServerError, type Document, type MongoClient } from 'mongodb';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ClusterClients } from './clusters';
+import type { ClusterName, PreflightInput, PreflightResult } from './contract';
+import { listCatalogEntries, listDatabaseNames, listIndexSpecs } from './catalog';
+import { isNeverSynced, isNeverSyncedDatabase } from './namespaces';
+import { missingActions, requiredActions, type RequiredActions } from './privileges';
+
+const MINIMUM_MAJOR_VERSION = 6;
+
+function preconditionFailed(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'PreconditionFailed');
+}
+
+async function checkReachableReplicaSet(client: MongoClient, name: ClusterName): Promise<void> {
+  let hello: Document;
+  try {
+    hello = await client.db('admin').command({ hello: 1 });
+  } catch (error) {
+    throw preconditionFailed(`${name} is not reachable: ${(error as Error).message}`);
+  }
+  if (typeof hello.setName !== 'string') {
+    throw preconditionFailed(
+      `${name} is not a replica set (hello reports no setName); mongosync needs replica sets`,
+    );
+  }
+}
+
+/** `buildInfo`'s version, refused below 6.0. */
+async function checkVersion(client: MongoClient, name: ClusterName): Promise<string> {
+  const info = await client.db('admin').command({ buildInfo: 1 });
+  const version = String(info.version);
+  const major = Array.isArray(info.versionArray) ? Number(info.versionArray[0]) : parseInt(version, 10);
+  if (!(major >= MINIMUM_MAJOR_VERSION)) {
+    throw preconditionFailed(
+      `${name} runs MongoDB ${version}; version ${MINIMUM_MAJOR_VERSION}.0 or later is required`,
+    );
+  }
+  return version;
+}
+
+async function checkPrivileges(
+  client: MongoClient,
+  name: ClusterName,
+  required: RequiredActions,
+): Promise<void> {
+  const status = await client.db('admin').command({ connectionStatus: 1, showPrivileges: true });
+  const authInfo = (status.authInfo ?? {}) as Document;
+  // Without authentication every command is allowed; there is nothing to check.
+  if (!Array.isArray(authInfo.authenticatedUsers) || authInfo.authenticatedUsers.length === 0) return;
+  const missing = missingActions((authInfo.authenticatedUserPrivileges ?? []) as never[], required);
+  if (missing.length > 0) {
+    throw preconditionFailed(`the user connected to ${name} lacks the privileges: ${missing.join(', ')}`);
+  }
+}
+
+/** Databases holding user collections or views (what the sync would collide with). */
+async function userNamespaces(client: MongoClient): Promise<string[]> {
+  const found: string[] = [];
+  for (const db of await listDatabaseNames(client)) {
+    if (isNeverSyncedDatabase(db)) continue;
+    for (const entry of await listCatalogEntries(client.db(db))) {
+      if (!isNeverSynced(db, entry.name)) found.push(`${db}.${entry.name}`);
+    }
+  }
+  return found;
+}
+
+/** What `validate` says of a unique index keyed in the legacy (≤ 4.2) format, per MongoDB's own wording. */
+const LEGACY_UNIQUE_FORMAT = /unique index .* (has one or more keys|contains a key) in the old format/i;
+
+function validateMessages(reply: Document): string[] {
+  const messages: string[] = [];
+  const collect = (value: unknown) => {
+    if (Array.isArray(value)) messages.push(...value.map(String));
+  };
+  collect(reply.warnings);
+  collect(reply.errors);
+  for (const details of Object.values((reply.indexDetails ?? {}) as Record<string, Document>)) {
+    collect(details.warnings);
+    collect(details.errors);
+  }
+  return messages;
+}
+
+/** Refuses a reversal onto a cluster whose unique indexes still hold keys in the legacy format. */
+async function checkUniqueIndexFormat(client: MongoClient, name: ClusterName): Promise<void> {
+  const legacy: string[] = [];
+  for (const db of await listDatabaseNames(client)) {
+    if (isNeverSyncedDatabase(db)) continue;
+    for (const entry of await listCatalogEntries(client.db(db))) {
+      if (entry.type !== 'collection' || isNeverSynced(db, entry.name)) continue;
+      const specs = await listIndexSpecs(client.db(db), entry.name);
+      const uniqueNames = specs
+        .filter((spec) => spec.unique === true && spec.name !== '_id_')
+        .map((s) => s.name);
+      if (uniqueNames.length === 0) continue;
+      let reply: Document;
+      try {
+        reply = await client.db(db).command({ validate: entry.name });
+      } catch (error) {
+        if (error instanceof MongoServerError) {
+          throw preconditionFailed(`could not validate ${db}.${entry.name} on ${name}: ${error.message}`);
+        }
+        throw error;
+      }
+      for (const message of validateMessages(reply).filter((m) => LEGACY_UNIQUE_FORMAT.test(m))) {
+        const index =
+          uniqueNames.find((indexName) => message.includes(String(indexName))) ?? 'a unique index';
+        legacy.push(`${db}.${entry.name} index ${String(index)} (${message})`);
+      }
+    }
+  }
+  if (legacy.length > 0) {
+    throw preconditionFailed(
+      `cannot reverse: unique indexes on ${name} use the legacy (MongoDB 4.2 and earlier) key format: ` +
+        `${legacy.join('; ')}. Resync the nodes of ${name} (initial sync rebuilds the indexes) first.`,
+    );
+  }
+}
+
+/** Checks both clusters before a sync starts or reverses; each refusal names the cluster and what is wrong. */
+export async function preflight(clusters: ClusterClients, input: PreflightInput): Promise<PreflightResult> {
+  const { source: sourceName, destination: destinationName } = input.direction;
+  const source = clusters.get(sourceName);
+  const destination = clusters.get(destinationName);
+  await checkReachableReplicaSet(source, sourceName);
+  await checkReachableReplicaSet(destination, destinationName);
+  const sourceVersion = await checkVersion(source, sourceName);
+  const destinationVersion = await checkVersion(destination, destinationName);
+  const required = requiredActions(input);
+  await checkPrivileges(source, sourceName, required.source);
+  await checkPrivileges(destination, destinationName, required.destination);
+  if (input.purpose === 'start' && !input.options.preExistingDestinationData) {
+    const existing = await userNamespaces(destination);
+    if (existing.length > 0) {
+      const shown =
+        existing.slice(0, 5).join(', ') + (existing.length > 5 ? `, and ${existing.length - 5} more` : '');
+      throw preconditionFailed(
+        `the destination ${destinationName} already holds user data (${shown}); ` +
+          'empty it or start with preExistingDestinationData and a namespace filter',
+      );
+    }
+  }
+  // Reversing makes the original source the destination: its unique indexes must be in the current format.
+  if (input.purpose === 'reverse') await checkUniqueIndexFormat(destination, destinationName);
+  return { sourceVersion, destinationVersion };
+}

@@ -1,0 +1,147 @@
+// The REST API (mongosync's /api/v1), an Express shim over a SyncService.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { SyncErrorName } from '../workflows/messages';
+import { progressResponse, type ClusterHosts } from './progressResponse';
+import { InvalidRequestError, parseEmptyRequest, parseJsonBody, parseStartRequest } from './startRequest';
+import { SyncCommandError, type ArgumentlessCommand, type SyncService } from './syncClient';
+
+export interface ApiServerOptions {
+  sync: SyncService;
+  /** Redacted host lists of the clusters, for directionMapping. */
+  clusterHosts: ClusterHosts;
+  logger: Logger;
+  port?: number;
+  host?: string;
+}
+
+export interface ApiServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = '1mb';
+const ARGUMENTLESS_COMMANDS: readonly ArgumentlessCommand[] = ['pause', 'resume', 'commit', 'reverse'];
+
+const HTTP_STATUS: Record<SyncErrorName, number> = {
+  InvalidRequest: 400,
+  PreconditionFailed: 400,
+  InvalidStateTransition: 409,
+  NotCommittable: 409,
+  Unavailable: 503,
+  InternalError: 500,
+};
+
+function sendError(
+  res: Response,
+  error: SyncErrorName,
+  errorDescription: string,
+  status = HTTP_STATUS[error],
+): void {
+  res.status(status).json({ success: false, error, errorDescription });
+}
+
+function asCommandError(err: unknown): SyncCommandError {
+  if (err instanceof SyncCommandError) return err;
+  if (err instanceof InvalidRequestError) return new SyncCommandError('InvalidRequest', err.message);
+  return new SyncCommandError('InternalError', err instanceof Error ? err.message : String(err));
+}
+
+export function createApiApp(options: ApiServerOptions): express.Express {
+  const { sync, clusterHosts, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  // Parse every body as JSON ourselves: curl's `--data '{ }'` is labelled form-urlencoded.
+  app.use(express.text({ type: () => true, limit: BODY_LIMIT }));
+
+  const respond = async (
+    req: Request,
+    res: Response,
+    command: string,
+    run: (body: unknown) => Promise<void>,
+  ) => {
+    try {
+      await run(parseJsonBody(req.body));
+      logger.info({ command }, `${command} accepted`);
+      res.json({ success: true });
+    } catch (err) {
+      const failure = asCommandError(err);
+      logger[failure.errorName === 'InternalError' ? 'error' : 'warn'](
+        { command, error: failure.errorName },
+        `${command} rejected: ${failure.message}`,
+      );
+      sendError(res, failure.errorName, failure.message);
+    }
+  };
+
+  app.post('/api/v1/start', (req, res) =>
+    respond(req, res, 'start', (body) => sync.start(parseStartRequest(body))),
+  );
+  for (const command of ARGUMENTLESS_COMMANDS) {
+    app.post(`/api/v1/${command}`, (req, res) =>
+      respond(req, res, command, (body) => {
+        parseEmptyRequest(body);
+        return sync.command(command);
+      }),
+    );
+  }
+  app.get('/api/v1/progress', async (_req, res) => {
+    try {
+      res.json({ success: true, progress: progressResponse(await sync.progress(), clusterHosts) });
+    } catch (err) {
+      const failure = asCommandError(err);
+      logger.warn({ error: failure.errorName }, `progress failed: ${failure.message}`);
+      sendError(res, failure.errorName, failure.message);
+    }
+  });
+  const knownRoutes = new Map<string, string>([
+    ['/api/v1/progress', 'GET'],
+    ['/api/v1/start', 'POST'],
+    ...ARGUMENTLESS_COMMANDS.map((c): [string, string] => [`/api/v1/${c}`, 'POST']),
+  ]);
+  app.use((req, res) => {
+    const method = knownRoutes.get(req.path);
+    if (method) sendError(res, 'InvalidRequest', `${req.path} takes ${method}, not ${req.method}`, 405);
+    else sendError(res, 'InvalidRequest', `no such endpoint: ${req.method} ${req.path}`, 404);
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') sendError(res, 'InvalidRequest', `request body exceeds ${BODY_LIMIT}`);
+    else if (typeof type === 'string')
+      sendError(res, 'InvalidRequest', `cannot read request body: ${(err as Error).message}`);
+    else {
+      logger.error({ err }, 'unexpected API error');
+      sendError(res, 'InternalError', err instanceof Error ? err.message : String(err));
+    }
+  });
+  return app;
+}
+
+/** Starts the API; port 0 picks a free port (tests). */
+export function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const app = createApiApp(options);
+  const host = options.host ?? '127.0.0.1';
+  return new Promise((resolveServer, reject) => {
+    const server = app.listen(options.port ?? 27182, host, (err?: Error) => {
+      if (err) {
+        reject(err);
+        return;
+      }
+      const { port } = server.address() as AddressInfo;
+      const urlHost = host.includes(':') ? `[${host}]` : host;
+      resolveServer({
+        url: `http://${urlHost}:${port}`,
+        server,
+        close: () =>
+          new Promise<void>((resolveClose) => {
+            server.closeAllConnections();
+            server.close(() => resolveClose());
+          }),
+      });
+    });
+    server.once('error', reject);
+  });
+}

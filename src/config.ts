@@ -1,0 +1,219 @@
+// The service's configuration: command-line flags (mongosync's plus ours), optionally a YAML file
+// whose keys are the flag names without dashes; flags win over the file.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export const VERBOSITY_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'PANIC'] as const;
+export type Verbosity = (typeof VERBOSITY_LEVELS)[number];
+
+export interface ServiceConfig {
+  cluster0: string;
+  cluster1: string;
+  port: number;
+  bind: string;
+  id: string;
+  /** host:port of a Temporal frontend; null means: run the dev server in-process. */
+  temporalAddress: string | null;
+  temporalNamespace: string;
+  taskQueue: string;
+  /** Where the dev server keeps its SQLite database. */
+  dataDir: string;
+  /** Directory of mongosync.log; null logs to stdout. */
+  logPath: string | null;
+  verbosity: Verbosity;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    /** Help or version text the user asked for, to print instead of an error. */
+    readonly requestedOutput?: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_ID = 'coordinator';
+
+const mongoUri = z
+  .string()
+  .regex(
+    /^mongodb(\+srv)?:\/\/[^/?]+/,
+    'must be a connection string (mongodb://host:port or mongodb+srv://host)',
+  );
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port');
+
+const configSchema = z
+  .object({
+    cluster0: mongoUri,
+    cluster1: mongoUri,
+    port: z.coerce.number().int().min(0).max(65535).default(27182),
+    bind: z.string().min(1).default('127.0.0.1'),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"')
+      .default(DEFAULT_ID),
+    temporalAddress: hostPort.nullable().default(null),
+    temporalNamespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1).optional(),
+    dataDir: z.string().min(1).default('.data/temporal'),
+    logPath: z.string().min(1).nullable().default(null),
+    verbosity: z
+      .string()
+      .transform((v) => v.toUpperCase())
+      .pipe(z.enum(VERBOSITY_LEVELS))
+      .default('INFO'),
+  })
+  .strict();
+
+type FlagKey = keyof z.input<typeof configSchema>;
+
+const FLAGS: { flag: string; key: FlagKey; arg: string; description: string }[] = [
+  { flag: 'cluster0', key: 'cluster0', arg: 'uri', description: 'connection string of cluster0' },
+  { flag: 'cluster1', key: 'cluster1', arg: 'uri', description: 'connection string of cluster1' },
+  { flag: 'port', key: 'port', arg: 'port', description: 'HTTP API port (default 27182)' },
+  { flag: 'bind', key: 'bind', arg: 'address', description: 'HTTP API bind address (default 127.0.0.1)' },
+  { flag: 'id', key: 'id', arg: 'id', description: `name of this sync (default ${DEFAULT_ID})` },
+  {
+    flag: 'temporal-address',
+    key: 'temporalAddress',
+    arg: 'host:port',
+    description: 'Temporal frontend; without it a local dev server is started',
+  },
+  { flag: 'temporal-namespace', key: 'temporalNamespace', arg: 'name', description: 'Temporal namespace' },
+  { flag: 'task-queue', key: 'taskQueue', arg: 'queue', description: 'Temporal task queue' },
+  { flag: 'data-dir', key: 'dataDir', arg: 'dir', description: 'dev server data directory' },
+  {
+    flag: 'logPath',
+    key: 'logPath',
+    arg: 'dir',
+    description: 'directory for mongosync.log (default stdout)',
+  },
+  { flag: 'verbosity', key: 'verbosity', arg: 'level', description: VERBOSITY_LEVELS.join('|') },
+];
+
+/** YAML keys are the flag names without dashes; camelCase spellings are accepted too. */
+function keyForYaml(name: string): FlagKey | undefined {
+  const normalized = name.replace(/-/g, '').toLowerCase();
+  return FLAGS.find((f) => f.flag.replace(/-/g, '').toLowerCase() === normalized)?.key;
+}
+
+function readYamlConfig(path: string): Partial<Record<FlagKey, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must be a YAML mapping of option names to values`);
+  }
+  const values: Partial<Record<FlagKey, unknown>> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    const key = keyForYaml(name);
+    if (!key) throw new ConfigError(`config file ${path}: unknown option "${name}"`);
+    values[key] = typeof value === 'number' ? String(value) : value;
+  }
+  return values;
+}
+
+export interface ParseOptions {
+  programName?: string;
+  requireTemporalAddress?: boolean;
+}
+
+/** Parses user arguments (without `node` and the script). Throws ConfigError with a clear message. */
+export function parseServiceConfig(args: string[], options: ParseOptions = {}): ServiceConfig {
+  const program = new Command(options.programName ?? 'mongosync')
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} })
+    .allowExcessArguments(false)
+    .option('--config <file>', 'YAML file with these options (keys = flag names without dashes)');
+  for (const { flag, arg, description } of FLAGS) program.option(`--${flag} <${arg}>`, description);
+
+  try {
+    program.parse(args, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
+        throw new ConfigError('help requested', program.helpInformation());
+      }
+      throw new ConfigError(err.message.replace(/^error: /, ''));
+    }
+    throw err;
+  }
+  const flags = program.opts<Record<string, unknown>>();
+  const fromFile = typeof flags.config === 'string' ? readYamlConfig(flags.config) : {};
+  const fromFlags: Partial<Record<FlagKey, unknown>> = {};
+  for (const { flag, key } of FLAGS) {
+    const value = flags[program.options.find((o) => o.long === `--${flag}`)!.attributeName()];
+    if (value !== undefined) fromFlags[key] = value;
+  }
+  const result = configSchema.safeParse({ ...fromFile, ...fromFlags });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      const flag = FLAGS.find((f) => f.key === key)?.flag ?? key;
+      return issue.code === 'invalid_type' && issue.input === undefined
+        ? `--${flag} is required`
+        : `--${flag}: ${issue.message}`;
+    });
+    throw new ConfigError(problems.join('; '));
+  }
+  const parsed = result.data;
+  if (options.requireTemporalAddress && !parsed.temporalAddress) {
+    throw new ConfigError('--temporal-address is required');
+  }
+  if (redactConnectionString(parsed.cluster0) === redactConnectionString(parsed.cluster1)) {
+    throw new ConfigError('--cluster0 and --cluster1 must be different clusters');
+  }
+  const fingerprint = clusterFingerprint(parsed.cluster0, parsed.cluster1);
+  return { ...parsed, taskQueue: parsed.taskQueue ?? `mongosync-${parsed.id}-${fingerprint}` };
+}
+
+/** A connection string reduced to `host:port[,host:port]`: no scheme, credentials, database or options. */
+export function redactConnectionString(uri: string): string {
+  const withoutScheme = uri.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '');
+  const authority = withoutScheme.split(/[/?#]/, 1)[0];
+  const hosts = authority.slice(authority.lastIndexOf('@') + 1);
+  const srv = /^mongodb\+srv:/i.test(uri);
+  return hosts
+    .split(',')
+    .filter((h) => h.length > 0)
+    .map((host) => {
+      const lower = host.toLowerCase();
+      const hasPort = lower.startsWith('[') ? /\]:\d+$/.test(lower) : lower.includes(':');
+      return hasPort || srv ? lower : `${lower}:27017`;
+    })
+    .join(',');
+}
+
+/** A short, stable hash of which hosts cluster0 and cluster1 are: a sync belongs to its clusters. */
+export function clusterFingerprint(cluster0: string, cluster1: string): string {
+  const identity = `cluster0=${redactConnectionString(cluster0)}|cluster1=${redactConnectionString(cluster1)}`;
+  return createHash('sha256').update(identity).digest('hex').slice(0, 12);
+}
+
+/** One workflow per sync id and cluster pair, so a new pair of clusters starts IDLE. */
+export function syncWorkflowId(config: Pick<ServiceConfig, 'id' | 'cluster0' | 'cluster1'>): string {
+  return `mongosync-${config.id}-${clusterFingerprint(config.cluster0, config.cluster1)}`;
+}
+
+/** For entry points: the parsed config, or the message printed and the process ended. */
+export function loadConfigOrExit(args: string[], options: ParseOptions = {}): ServiceConfig {
+  try {
+    return parseServiceConfig(args, options);
+  } catch (err) {
+    if (err instanceof ConfigError && err.requestedOutput !== undefined) {
+      process.stdout.write(err.requestedOutput);
+      process.exit(0);
+    }
+    process.stderr.write(`${options.programName ?? 'mongosync'}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,69 @@
+// Builds the Temporal worker that runs the sync workflow and its activities. Workflow code is
+// bundled once per process and shared by every worker created afterwards.
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
+import type { SyncActivities } from '../activities/contract';
+
+export interface SyncWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: SyncActivities;
+  maxConcurrentActivityTaskExecutions?: number;
+  /** How long in-flight activities get on shutdown to heartbeat a last checkpoint. */
+  shutdownGraceTime?: Duration;
+}
+
+/** Every activity of the contract; `satisfies` keeps the list complete when the contract grows. */
+const ACTIVITY_NAMES = Object.keys({
+  preflight: true,
+  setUserWriteBlocking: true,
+  currentOperationTime: true,
+  prepareCatalog: true,
+  planPartitions: true,
+  copyPartition: true,
+  buildIndexesAfterCopy: true,
+  applyChanges: true,
+  finalizeIndexes: true,
+  pingClusters: true,
+} satisfies Record<keyof SyncActivities, true>) as (keyof SyncActivities)[];
+
+/** The activities as own, bound functions: the worker registers only an object's own properties. */
+function activityFunctions(
+  activities: SyncActivities,
+): Record<string, (...args: never[]) => Promise<unknown>> {
+  return Object.fromEntries(
+    ACTIVITY_NAMES.map((name) => [
+      name,
+      (activities[name] as (...args: never[]) => Promise<unknown>).bind(activities),
+    ]),
+  );
+}
+
+let bundlePromise: Promise<WorkflowBundle> | null = null;
+
+/** The sync workflows' bundle, built on first use (10-20 s) and reused. */
+export function syncWorkflowBundle(): Promise<WorkflowBundle> {
+  bundlePromise ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  }).catch((err: unknown) => {
+    bundlePromise = null;
+    throw err;
+  });
+  return bundlePromise;
+}
+
+export async function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: await syncWorkflowBundle(),
+    activities: activityFunctions(options.activities),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
+    shutdownGraceTime: options.shutdownGraceTime ?? '15 seconds',
+    // Cancellation reaches an activity through heartbeat responses: keep pause responsive.
+    maxHeartbeatThrottleInterval: '2 seconds',
+  });
+}

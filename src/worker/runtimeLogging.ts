@@ -1,0 +1,25 @@
+// Routes the Temporal SDK's own logs (worker and core) into the service's JSON log.
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger } from 'pino';
+
+const PINO_METHOD: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/**
+ * Installs the process-wide Temporal runtime with logging to `logger`. Call once, before any worker
+ * or native connection is created. Signals are left to the caller's own shutdown handling.
+ */
+export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN'): void {
+  const temporalLogger = logger.child({ componentName: 'temporal' });
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry) =>
+      temporalLogger[PINO_METHOD[entry.level]](entry.meta ?? {}, entry.message),
+    ),
+    shutdownSignals: [],
+  });
+}

@@ -1,0 +1,207 @@
+// Crashes: the whole service process killed with SIGKILL during the copy and during change event
+// application, and the Temporal dev server restarted on its SQLite file mid-sync. After each,
+// the sync completes and the destination equals the source: nothing lost, nothing duplicated.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Double, type Document } from 'mongodb';
+import { startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { findFreePort } from '../../src/temporal/freePort';
+import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
+import { compareClusters } from './helpers/compare';
+import { applyMixedWrites, SyncApi } from './helpers/service';
+
+jest.setTimeout(900_000);
+const root = path.join(__dirname, '..', '..');
+
+/** The service in its own process, as `npm start` runs it, so it can be killed like a crashed host. */
+class ServiceProcess {
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(private readonly args: string[]) {}
+
+  async start(api: SyncApi): Promise<void> {
+    this.child = spawn(
+      path.join(root, 'node_modules', '.bin', 'tsx'),
+      [path.join(root, 'src', 'main.ts'), ...this.args],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    await api.waitFor(() => true, 120_000, 'the service to answer');
+  }
+
+  kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}
+
+/** Keeps an application writing to a cluster until stopped; returns how many writes it made. */
+function startWriter(client: TestCluster['app'], prefix: string): { stop(): Promise<number> } {
+  let running = true;
+  let count = 0;
+  const loop = (async () => {
+    const coll = client.db('live').collection<any>('writes');
+    while (running) {
+      await coll.insertOne({ _id: `${prefix}-${count}`, n: count, value: new Double(count + 0.5) });
+      if (count % 3 === 0)
+        await coll.updateOne(
+          { _id: `${prefix}-${Math.floor(count / 2)}` },
+          { $inc: { updates: 1 }, $push: { history: count } as never },
+        );
+      if (count % 7 === 0) await coll.deleteOne({ _id: `${prefix}-${count - 5}` });
+      count++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return count;
+    },
+  };
+}
+
+describe('crash and restart', () => {
+  let dataDir: string;
+  let temporal: DevServer;
+  let temporalPort: number;
+  let cluster0: TestCluster;
+  let cluster1: TestCluster;
+  let service: ServiceProcess;
+  let api: SyncApi;
+
+  const startTemporal = () => startDevServer({ dataDir, port: temporalPort, headless: true });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'mongosync-crash-'));
+    temporalPort = await findFreePort();
+    [temporal, cluster0, cluster1] = await Promise.all([
+      startTemporal(),
+      startTestCluster('rsC0'),
+      startTestCluster('rsC1'),
+    ]);
+    // Enough data that the copy is still running when the process is killed.
+    const big = cluster0.app.db('bulk').collection<any>('big');
+    for (let start = 0; start < 150_000; start += 5000) {
+      await big.insertMany(
+        Array.from({ length: 5000 }, (_, j) => ({ _id: start + j, pad: 'x'.repeat(300), v: new Double(j) })),
+      );
+    }
+    await cluster0.app
+      .db('bulk')
+      .collection<any>('small')
+      .insertMany(Array.from({ length: 1000 }, (_, i) => ({ i })));
+    const apiPort = await findFreePort();
+    api = new SyncApi(`http://127.0.0.1:${apiPort}`);
+    service = new ServiceProcess([
+      '--cluster0',
+      cluster0.uri,
+      '--cluster1',
+      cluster1.uri,
+      '--port',
+      String(apiPort),
+      '--id',
+      'crash',
+      '--temporal-address',
+      temporal.address,
+      '--task-queue',
+      'crash-test',
+      '--verbosity',
+      'WARN',
+    ]);
+    await service.start(api);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await Promise.all([stopTestCluster(cluster0), stopTestCluster(cluster1), temporal?.stop()]);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('SIGKILL during the copy: the restarted service finishes the copy without loss or duplicates', async () => {
+    expect(
+      (
+        await api.post('start', {
+          source: 'cluster0',
+          destination: 'cluster1',
+          enableUserWriteBlocking: 'sourceAndDestination',
+        })
+      ).body,
+    ).toEqual({ success: true });
+    const midCopy = await api.waitFor(
+      (p) => p.info === 'collection copy' && Number(p.collectionCopy?.estimatedCopiedBytes) > 0,
+      120_000,
+      'the copy to be under way',
+    );
+    expect(Number(midCopy.collectionCopy.estimatedCopiedBytes)).toBeLessThan(
+      Number(midCopy.collectionCopy.estimatedTotalBytes),
+    );
+    const copiedBeforeCrash = await cluster1.admin.db('bulk').collection('big').estimatedDocumentCount();
+    await service.kill();
+    await applyMixedWrites(cluster0.app, 1); // writes while no service runs
+    await service.start(api);
+    const cea = await api.waitFor(
+      (p) => p.info === 'change event application',
+      300_000,
+      'change event application',
+    );
+    expect(cea.state).toBe('RUNNING');
+    expect(copiedBeforeCrash).toBeLessThan(150_000);
+  });
+
+  test('SIGKILL during change event application under load', async () => {
+    const writer = startWriter(cluster0.app, 'a');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await service.kill();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await service.start(api);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const written = await writer.stop();
+    expect(written).toBeGreaterThan(10);
+    await api.waitFor((p) => p.canCommit === true, 120_000, 'canCommit after the restart');
+  });
+
+  test('the Temporal server restarted on its SQLite file mid-sync: the sync continues', async () => {
+    const writer = startWriter(cluster0.app, 'b');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await temporal.stop();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    temporal = await startTemporal();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await writer.stop();
+    await api.waitFor(
+      (p) => p.state === 'RUNNING' && p.canCommit === true,
+      180_000,
+      'the sync after the Temporal restart',
+    );
+  });
+
+  test('commit: the destination equals the source', async () => {
+    expect((await api.post('commit')).body).toEqual({ success: true });
+    await api.waitFor((p) => p.state === 'COMMITTED', 180_000, 'COMMITTED');
+    expect(await compareClusters(cluster0.admin, cluster1.admin)).toEqual([]);
+    const count = await cluster1.admin.db('live').collection<Document>('writes').countDocuments();
+    expect(count).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,415 @@
+// The sync workflow driven through the REST API on a real Temporal dev server, with in-memory
+// activities standing in for the clusters.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import pino from 'pino';
+import type {
+  ApplyChangesInput,
+  ApplyChangesResult,
+  ClusterName,
+  CollectionPlan,
+  CopyPartitionInput,
+  OperationTime,
+  Partition,
+  PreflightInput,
+  SyncActivities,
+} from '../../src/activities/contract';
+import { Client, Connection } from '@temporalio/client';
+import { parseServiceConfig, syncWorkflowId } from '../../src/config';
+import { startService, type RunningService } from '../../src/main';
+import { startTestTemporal, type TestTemporal } from './helpers/temporal';
+
+jest.setTimeout(120_000);
+
+/** Two in-memory "clusters": write-block flags, a clock, and a log of what the workflow asked. */
+class FakeClusters implements SyncActivities {
+  preflightFailure: { purpose: PreflightInput['purpose']; message: string } | null = null;
+  writeBlocked: Record<ClusterName, boolean> = { cluster0: false, cluster1: false };
+  copyStepMs = 40;
+  readonly completedPartitions: string[] = [];
+  readonly applyInputs: ApplyChangesInput[] = [];
+  readonly operationTimes: { cluster: ClusterName; time: OperationTime }[] = [];
+  private clock = 1000;
+  private batches = 0;
+
+  async preflight(input: PreflightInput) {
+    if (this.preflightFailure?.purpose === input.purpose) {
+      throw ApplicationFailure.nonRetryable(this.preflightFailure.message, 'PreconditionFailed');
+    }
+    return { sourceVersion: '7.0.0', destinationVersion: '7.0.0' };
+  }
+
+  async setUserWriteBlocking({ cluster, enabled }: { cluster: ClusterName; enabled: boolean }) {
+    this.writeBlocked[cluster] = enabled;
+  }
+
+  async currentOperationTime({ cluster }: { cluster: ClusterName }) {
+    const time = { t: ++this.clock, i: 1 };
+    this.operationTimes.push({ cluster, time });
+    return time;
+  }
+
+  async prepareCatalog() {
+    const collection = (coll: string): CollectionPlan => ({
+      db: 'shop',
+      coll,
+      uuid: null,
+      capped: false,
+      estimatedBytes: 3000,
+      estimatedDocuments: 30,
+    });
+    return { collections: [collection('orders'), collection('users')], views: 0, indexesToBuildAfterCopy: 2 };
+  }
+
+  async planPartitions({ collection }: { collection: CollectionPlan }): Promise<Partition[]> {
+    return [0, 1, 2].map((n) => ({
+      id: `${collection.coll}-${n}`,
+      db: collection.db,
+      coll: collection.coll,
+      lower: null,
+      upper: null,
+      naturalOrder: false,
+      estimatedBytes: 1000,
+    }));
+  }
+
+  async copyPartition({ partition }: CopyPartitionInput) {
+    const context = Context.current();
+    for (let step = 0; step < 5; step++) {
+      context.heartbeat(step);
+      await context.sleep(this.copyStepMs);
+    }
+    this.completedPartitions.push(partition.id);
+    return { partitionId: partition.id, documentsCopied: 10, bytesCopied: 1000 };
+  }
+
+  async buildIndexesAfterCopy() {
+    return { indexesBuilt: 2 };
+  }
+
+  async applyChanges(input: ApplyChangesInput): Promise<ApplyChangesResult> {
+    this.applyInputs.push(input);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(input.maxDurationMs, 100)));
+    this.batches += 1;
+    return {
+      resumeToken: `token-${this.batches}`,
+      appliedThrough: { t: this.clock, i: 1 },
+      eventsApplied: 2,
+      crudEventsApplied: 2,
+      ddlEventsApplied: 0,
+      sourceLatest: { t: this.clock, i: 1 },
+      lagSeconds: 1,
+      reachedStopTime: input.stopAfterOperationTime !== null,
+    };
+  }
+
+  async finalizeIndexes() {
+    return { indexesFinalized: 1 };
+  }
+
+  async pingClusters({ clusters }: { clusters: ClusterName[] }) {
+    return clusters.map((cluster) => ({ cluster, pingLatencyMs: 3 }));
+  }
+}
+
+// Small histories make the workflow continue-as-new many times during every scenario.
+let temporal: TestTemporal;
+beforeAll(async () => {
+  temporal = await startTestTemporal({ 'limit.historyCount.suggestContinueAsNew': 100 });
+}, 120_000);
+afterAll(() => temporal?.stop(), 60_000);
+
+interface ApiAnswer {
+  status: number;
+  body: Record<string, any>;
+}
+
+/** A service for one sync with the given fake clusters; commands and progress go through HTTP. */
+function syncHarness(id: string, clusters: FakeClusters) {
+  let service: RunningService;
+  let workflowId = '';
+
+  beforeAll(async () => {
+    const config = parseServiceConfig([
+      '--cluster0',
+      'mongodb://syncuser:secret@db0.example:27017/?replicaSet=rs0',
+      '--cluster1',
+      'mongodb://db1.example:27018',
+      '--port',
+      '0',
+      '--temporal-address',
+      temporal.address,
+      '--id',
+      `${id}-${Date.now()}`,
+    ]);
+    workflowId = syncWorkflowId(config);
+    service = await startService(config, {
+      activities: clusters,
+      logger: pino({ level: 'silent' }),
+      tuning: { copyConcurrency: 2, applyBatchMs: 100, idleBatchMs: 50 },
+    });
+  }, 180_000);
+
+  afterAll(() => service?.stop(), 60_000);
+
+  async function call(path: string, body?: string, contentType = 'application/json'): Promise<ApiAnswer> {
+    const response = await fetch(`${service.apiUrl}/api/v1/${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: body === undefined ? {} : { 'content-type': contentType },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  }
+
+  const post = (path: string, body: unknown = {}) => call(path, JSON.stringify(body));
+
+  async function progress(): Promise<Record<string, any>> {
+    const answer = await call('progress');
+    expect(answer.status).toBe(200);
+    expect(answer.body.success).toBe(true);
+    return answer.body.progress;
+  }
+
+  async function waitForProgress(
+    predicate: (p: Record<string, any>) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<Record<string, any>> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Record<string, any> = {};
+    while (Date.now() < deadline) {
+      last = await progress();
+      if (predicate(last)) return last;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    throw new Error(`progress never matched; last: ${JSON.stringify(last)}`);
+  }
+
+  function expectRejected(answer: ApiAnswer, status: number, error: string) {
+    expect(answer).toMatchObject({ status, body: { success: false, error } });
+    expect(typeof answer.body.errorDescription).toBe('string');
+  }
+
+  /** How many runs the workflow has had (continue-as-new starts a new run). */
+  async function runCount(): Promise<number> {
+    const connection = await Connection.connect({ address: temporal.address });
+    try {
+      const client = new Client({ connection });
+      let runs = 0;
+      for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs += 1;
+      return runs;
+    } finally {
+      await connection.close();
+    }
+  }
+
+  return { call, post, progress, waitForProgress, expectRejected, runCount };
+}
+
+describe('sync workflow through the REST API (mock activities)', () => {
+  const clusters = new FakeClusters();
+  const { call, post, progress, waitForProgress, expectRejected, runCount } = syncHarness('e2e', clusters);
+
+  it('answers IDLE with null fields before any sync exists and rejects commands other than start', async () => {
+    const idle = await progress();
+    expect(idle.state).toBe('IDLE');
+    expect(idle.canCommit).toBe(false);
+    for (const [key, value] of Object.entries(idle)) {
+      if (key !== 'state' && key !== 'canCommit') expect(value).toBeNull();
+    }
+    for (const command of ['pause', 'resume', 'commit', 'reverse']) {
+      expectRejected(await post(command), 409, 'InvalidStateTransition');
+    }
+  });
+
+  it('rejects invalid requests with InvalidRequest', async () => {
+    expectRejected(await call('start', '{not json'), 400, 'InvalidRequest');
+    expectRejected(await post('start', { source: 'cluster0' }), 400, 'InvalidRequest');
+    expectRejected(
+      await post('start', { source: 'cluster0', destination: 'cluster1', colour: 'red' }),
+      400,
+      'InvalidRequest',
+    );
+    expectRejected(await post('pause', { now: true }), 400, 'InvalidRequest');
+    const unknown = await call('frobnicate');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ success: false });
+  });
+
+  it('keeps the sync IDLE when preflight fails', async () => {
+    clusters.preflightFailure = { purpose: 'start', message: 'destination cluster1 is not empty' };
+    const answer = await post('start', { source: 'cluster0', destination: 'cluster1' });
+    expectRejected(answer, 400, 'PreconditionFailed');
+    expect(answer.body.errorDescription).toContain('not empty');
+    expect((await progress()).state).toBe('IDLE');
+    clusters.preflightFailure = null;
+  });
+
+  it('starts, copies every partition once, and reaches canCommit in change event application', async () => {
+    // curl's `--data` labels the body form-urlencoded: it must still be read as JSON.
+    const start = await call(
+      'start',
+      JSON.stringify({
+        source: 'cluster0',
+        destination: 'cluster1',
+        reversible: true,
+        enableUserWriteBlocking: true,
+      }),
+      'application/x-www-form-urlencoded',
+    );
+    expect(start).toEqual({ status: 200, body: { success: true } });
+    expectRejected(
+      await post('start', { source: 'cluster0', destination: 'cluster1' }),
+      409,
+      'InvalidStateTransition',
+    );
+
+    const running = await progress();
+    expect(running.state).toBe('RUNNING');
+    expect(running.directionMapping).toEqual({
+      Source: 'cluster0: db0.example:27017',
+      Destination: 'cluster1: db1.example:27018',
+    });
+    expect(JSON.stringify(running)).not.toContain('secret');
+    expect(clusters.writeBlocked.cluster1).toBe(true);
+
+    const ready = await waitForProgress((p) => p.canCommit === true && p.totalEventsApplied >= 4);
+    expect(ready).toMatchObject({
+      state: 'RUNNING',
+      info: 'change event application',
+      canWrite: false,
+      collectionCopy: { estimatedTotalBytes: 6000, estimatedCopiedBytes: 6000 },
+      indexBuilding: { indexesBuilt: 2, totalIndexesToBuild: 2, collectionsFinished: 2, collectionsTotal: 2 },
+      source: { pingLatencyMs: 3 },
+      destination: { pingLatencyMs: 3 },
+      mongosyncID: expect.stringMatching(/^e2e-/),
+    });
+    expect(ready.lagTimeSeconds).toBe(1);
+    expect(ready.totalEventsApplied).toBeGreaterThan(0);
+    expect([...clusters.completedPartitions].sort()).toEqual([
+      'orders-0',
+      'orders-1',
+      'orders-2',
+      'users-0',
+      'users-1',
+      'users-2',
+    ]);
+    const t0 = clusters.operationTimes[0];
+    expect(clusters.applyInputs[0]).toMatchObject({
+      direction: { source: 'cluster0', destination: 'cluster1' },
+      resumeToken: null,
+      startAtOperationTime: t0.time,
+    });
+    expect(clusters.applyInputs[1].resumeToken).toBe('token-1');
+  });
+
+  it('pauses at a durable point and resumes from the last token', async () => {
+    expectRejected(await post('resume'), 409, 'InvalidStateTransition');
+    expect(await post('pause')).toEqual({ status: 200, body: { success: true } });
+    const paused = await progress();
+    expect(paused.state).toBe('PAUSED');
+    expect(paused.canCommit).toBe(false);
+    const batchesAtPause = clusters.applyInputs.length;
+    expectRejected(await post('pause'), 409, 'InvalidStateTransition');
+    expectRejected(await post('commit'), 409, 'InvalidStateTransition');
+    expectRejected(await post('reverse'), 409, 'InvalidStateTransition');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(clusters.applyInputs.length).toBe(batchesAtPause);
+
+    expect(await post('resume')).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.state === 'RUNNING' && p.canCommit === true);
+    const resumedBatch = clusters.applyInputs[batchesAtPause];
+    expect(resumedBatch.resumeToken).toBe(`token-${batchesAtPause}`);
+    expectRejected(await post('reverse'), 409, 'InvalidStateTransition');
+  });
+
+  it('commits: blocks the source, drains to the commit point, unblocks the destination', async () => {
+    expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
+    const committed = await waitForProgress((p) => p.state === 'COMMITTED');
+    expect(committed).toMatchObject({
+      canWrite: true,
+      info: 'commit completed',
+      lagTimeSeconds: 0,
+      canCommit: false,
+    });
+    expect(clusters.writeBlocked).toEqual({ cluster0: true, cluster1: false });
+    const drain = clusters.applyInputs.find((input) => input.stopAfterOperationTime !== null);
+    const commitPoint = clusters.operationTimes.filter((o) => o.cluster === 'cluster0').at(-1)!;
+    expect(drain?.stopAfterOperationTime).toEqual(commitPoint.time);
+    for (const command of ['commit', 'pause', 'resume']) {
+      expectRejected(await post(command), 409, 'InvalidStateTransition');
+    }
+  });
+
+  it('refuses a reverse whose preflight fails and stays COMMITTED', async () => {
+    clusters.preflightFailure = { purpose: 'reverse', message: 'legacy unique index format on cluster0' };
+    expectRejected(await post('reverse'), 400, 'PreconditionFailed');
+    expect((await progress()).state).toBe('COMMITTED');
+    clusters.preflightFailure = null;
+  });
+
+  it('reverses from the writable point without a copy, then commits and reverses again', async () => {
+    const writablePoint = clusters.operationTimes.filter((o) => o.cluster === 'cluster1').at(-1)!;
+    const appliedBefore = clusters.applyInputs.length;
+    const copiedBefore = clusters.completedPartitions.length;
+    expect(await post('reverse')).toEqual({ status: 200, body: { success: true } });
+    const reversed = await waitForProgress((p) => p.state === 'RUNNING' && p.canCommit === true);
+    expect(reversed.directionMapping).toEqual({
+      Source: 'cluster1: db1.example:27018',
+      Destination: 'cluster0: db0.example:27017',
+    });
+    expect(reversed.canWrite).toBe(false);
+    expect(clusters.writeBlocked).toEqual({ cluster0: true, cluster1: false });
+    expect(clusters.applyInputs[appliedBefore]).toMatchObject({
+      direction: { source: 'cluster1', destination: 'cluster0' },
+      resumeToken: null,
+      startAtOperationTime: writablePoint.time,
+    });
+    expect(clusters.completedPartitions.length).toBe(copiedBefore);
+
+    expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.state === 'COMMITTED');
+    expect(clusters.writeBlocked).toEqual({ cluster0: false, cluster1: true });
+
+    expect(await post('reverse')).toEqual({ status: 200, body: { success: true } });
+    const again = await waitForProgress((p) => p.state === 'RUNNING');
+    expect(again.directionMapping.Source).toBe('cluster0: db0.example:27017');
+    expect(await runCount()).toBeGreaterThan(1);
+  });
+});
+
+describe('pausing during the copy, and a sync that is not reversible', () => {
+  const clusters = new FakeClusters();
+  clusters.copyStepMs = 150;
+  const { post, progress, waitForProgress, expectRejected, runCount } = syncHarness('e2e-copy', clusters);
+
+  it('pauses mid-copy, resumes without recopying finished partitions, and continues as new on the way', async () => {
+    expect(await post('start', { source: 'cluster0', destination: 'cluster1' })).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    await waitForProgress((p) => p.collectionCopy?.estimatedCopiedBytes >= 1000);
+    expect(await post('pause')).toEqual({ status: 200, body: { success: true } });
+    const paused = await progress();
+    expect(paused).toMatchObject({ state: 'PAUSED', info: 'collection copy' });
+    const finishedAtPause = [...clusters.completedPartitions];
+    expect(finishedAtPause.length).toBeLessThan(6);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(clusters.completedPartitions).toEqual(finishedAtPause);
+
+    expect(await post('resume')).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.canCommit === true);
+    expect(new Set(clusters.completedPartitions).size).toBe(clusters.completedPartitions.length);
+    expect(clusters.completedPartitions).toHaveLength(6);
+    expect(await runCount()).toBeGreaterThan(1);
+  });
+
+  it('commits without blocking the source and refuses to reverse', async () => {
+    expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.state === 'COMMITTED');
+    expect(clusters.writeBlocked).toEqual({ cluster0: false, cluster1: false });
+    const reverse = await post('reverse');
+    expectRejected(reverse, 400, 'PreconditionFailed');
+    expect(reverse.body.errorDescription).toContain('reversible');
+    expect((await progress()).state).toBe('COMMITTED');
+  });
+});

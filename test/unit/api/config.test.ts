@@ -1,0 +1,150 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  clusterFingerprint,
+  parseServiceConfig,
+  redactConnectionString,
+  syncWorkflowId,
+} from '../../../src/config';
+
+const clusters = ['--cluster0', 'mongodb://a:1', '--cluster1', 'mongodb://b:2'];
+
+function configError(args: string[]): string {
+  try {
+    parseServiceConfig(args);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseServiceConfig', () => {
+  it('fills the defaults', () => {
+    const config = parseServiceConfig(clusters);
+    expect(config).toEqual({
+      cluster0: 'mongodb://a:1',
+      cluster1: 'mongodb://b:2',
+      port: 27182,
+      bind: '127.0.0.1',
+      id: 'coordinator',
+      temporalAddress: null,
+      temporalNamespace: 'default',
+      taskQueue: `mongosync-coordinator-${clusterFingerprint('mongodb://a:1', 'mongodb://b:2')}`,
+      dataDir: '.data/temporal',
+      logPath: null,
+      verbosity: 'INFO',
+    });
+  });
+
+  it('reads every flag', () => {
+    const config = parseServiceConfig([
+      ...clusters,
+      '--port',
+      '9000',
+      '--bind',
+      '0.0.0.0',
+      '--id',
+      'east',
+      '--temporal-address',
+      'localhost:7233',
+      '--temporal-namespace',
+      'sync',
+      '--task-queue',
+      'q1',
+      '--data-dir',
+      '/tmp/d',
+      '--logPath',
+      '/tmp/logs',
+      '--verbosity',
+      'debug',
+    ]);
+    expect(config).toMatchObject({
+      port: 9000,
+      bind: '0.0.0.0',
+      id: 'east',
+      temporalAddress: 'localhost:7233',
+      temporalNamespace: 'sync',
+      taskQueue: 'q1',
+      dataDir: '/tmp/d',
+      logPath: '/tmp/logs',
+      verbosity: 'DEBUG',
+    });
+  });
+
+  it('reads a YAML file whose keys are flag names, and lets flags win', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mongosync-config-'));
+    const file = join(dir, 'mongosync.yaml');
+    writeFileSync(
+      file,
+      'cluster0: mongodb://a:1\ncluster1: mongodb://b:2\nport: 9100\nverbosity: WARN\ntemporal-address: t:7233\n',
+    );
+    expect(parseServiceConfig(['--config', file])).toMatchObject({
+      port: 9100,
+      verbosity: 'WARN',
+      temporalAddress: 't:7233',
+    });
+    expect(parseServiceConfig(['--config', file, '--port', '9200']).port).toBe(9200);
+    writeFileSync(file, 'cluster0: mongodb://a:1\nclusterX: 1\n');
+    expect(configError(['--config', file])).toMatch(/unknown option "clusterX"/);
+    writeFileSync(file, '- a\n- b\n');
+    expect(configError(['--config', file])).toMatch(/YAML mapping/);
+    expect(configError(['--config', join(dir, 'missing.yaml')])).toMatch(/cannot read config file/);
+  });
+
+  it.each([
+    [[], /--cluster0 is required; --cluster1 is required/],
+    [['--cluster0', 'mongodb://a:1'], /--cluster1 is required/],
+    [['--cluster0', 'http://a', '--cluster1', 'mongodb://b:2'], /--cluster0: must be a connection string/],
+    [[...clusters, '--port', 'abc'], /--port/],
+    [[...clusters, '--port', '70000'], /--port/],
+    [[...clusters, '--verbosity', 'LOUD'], /--verbosity/],
+    [[...clusters, '--id', 'no spaces'], /--id/],
+    [[...clusters, '--temporal-address', 'nohost'], /--temporal-address: must be host:port/],
+    [[...clusters, '--frobnicate'], /unknown option '--frobnicate'/],
+    [[...clusters, 'extra'], /too many arguments|excess|unexpected/i],
+    [['--cluster0', 'mongodb://a:1', '--cluster1', 'mongodb://u:p@a:1'], /must be different clusters/],
+  ])('rejects %p', (args, message) => {
+    expect(configError(args as string[])).toMatch(message);
+  });
+
+  it('requires --temporal-address when asked to', () => {
+    expect(() => parseServiceConfig(clusters, { requireTemporalAddress: true })).toThrow(
+      /--temporal-address is required/,
+    );
+  });
+
+  it('reports --help as requested output', () => {
+    try {
+      parseServiceConfig(['--help']);
+      throw new Error('expected help');
+    } catch (err) {
+      expect((err as ConfigError).requestedOutput).toContain('--cluster0');
+    }
+  });
+});
+
+describe('redactConnectionString', () => {
+  it.each([
+    ['mongodb://user:p%40ss@db0.example:27017/admin?replicaSet=rs0&authSource=admin', 'db0.example:27017'],
+    ['mongodb://u:p@h1:1,h2:2,h3/?replicaSet=rs', 'h1:1,h2:2,h3:27017'],
+    ['mongodb://localhost', 'localhost:27017'],
+    ['mongodb://[::1]:27019/?directConnection=true', '[::1]:27019'],
+    ['mongodb+srv://u:secret@Cluster0.Example.net/db', 'cluster0.example.net'],
+    ['mongodb://us@r:pa:ss@host:5', 'host:5'],
+  ])('%s → %s', (uri, redacted) => {
+    expect(redactConnectionString(uri)).toBe(redacted);
+    expect(redactConnectionString(uri)).not.toMatch(/secret|user|pa:ss/);
+  });
+
+  it('makes workflow ids that depend on the clusters but not on credentials', () => {
+    const a = syncWorkflowId({ id: 'x', cluster0: 'mongodb://u:p@h:1', cluster1: 'mongodb://h:2' });
+    expect(a).toMatch(/^mongosync-x-[0-9a-f]{12}$/);
+    expect(syncWorkflowId({ id: 'x', cluster0: 'mongodb://other:pw@h:1', cluster1: 'mongodb://h:2' })).toBe(
+      a,
+    );
+    expect(syncWorkflowId({ id: 'x', cluster0: 'mongodb://h:2', cluster1: 'mongodb://h:1' })).not.toBe(a);
+  });
+});

@@ -77,7 +77,7 @@ const startBody = z
     includeNamespaces: z.array(namespaceFilter).default([]),
     excludeNamespaces: z.array(namespaceFilter).default([]),
     buildIndexes: z.enum(BUILD_INDEXES_MODES).default('afterDataCopy'),
-    verification: z.object({ enabled: z.boolean() }).strict().default({ enabled: true }),
+    verification: z.object({ enabled: z.boolean() }).strict().optional(),
     preExistingDestinationData: z.boolean().default(false),
   })
   .strict();
@@ -115,6 +115,12 @@ export function parseStartRequest(body: unknown): StartRequest {
   const result = startBody.safeParse(body);
   if (!result.success) throw new InvalidRequestError(describeIssues(result.error, body));
   const value = result.data;
+  if (value.verification?.enabled === true) {
+    // Never silently ignored: an explicit request for the verifier is refused until it exists.
+    throw new InvalidRequestError(
+      'verification.enabled: the embedded verifier is not supported yet; leave "verification" out or pass {"enabled": false}',
+    );
+  }
   const request: StartRequest = {
     direction: { source: value.source, destination: value.destination },
     options: {
@@ -123,7 +129,7 @@ export function parseStartRequest(body: unknown): StartRequest {
       buildIndexes: value.buildIndexes,
       includeNamespaces: value.includeNamespaces,
       excludeNamespaces: value.excludeNamespaces,
-      verificationEnabled: value.verification.enabled,
+      verificationEnabled: false,
       preExistingDestinationData: value.preExistingDestinationData,
     },
   };

@@ -77,6 +77,11 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
   const lagTimeSeconds = committed ? 0 : isApplyingChanges(state) ? state.lagSeconds : null;
   const info = lastError ? `error: ${lastError.type}: ${lastError.message}` : phaseInfo(state);
   const warnings = [...state.warnings];
+  if (state.options && !state.options.verificationEnabled) {
+    warnings.push(
+      'The embedded verifier is not implemented yet: this sync runs without verification, and commit is not gated by it',
+    );
+  }
   if (lastError) {
     warnings.push(
       `${lastError.phase ?? state.state} failed (${lastError.type}): ${lastError.message}; ` +

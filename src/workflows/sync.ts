@@ -532,6 +532,8 @@ class SyncRun {
       maxDurationMs: s.tuning.applyBatchMs,
       maxEvents: s.tuning.applyBatchMaxEvents,
       stopAfterOperationTime,
+      // Namespace filters and buildIndexes decide which change events apply.
+      options: s.options ?? undefined,
     });
     const now = Date.now();
     if (result.resumeToken) s.resumeToken = result.resumeToken;

@@ -23,9 +23,10 @@ class ServiceProcess {
   constructor(private readonly args: string[]) {}
 
   async start(api: SyncApi): Promise<void> {
+    // One node process (not the tsx wrapper, whose SIGKILL would orphan the real service).
     this.child = spawn(
-      path.join(root, 'node_modules', '.bin', 'tsx'),
-      [path.join(root, 'src', 'main.ts'), ...this.args],
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'src', 'main.ts'), ...this.args],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,6 +35,7 @@ class ServiceProcess {
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     await api.waitFor(() => true, 120_000, 'the service to answer');
+    if (this.child.exitCode !== null) throw new Error(`the service exited: ${this.output}`);
   }
 
   kill(): Promise<void> {

@@ -27,7 +27,7 @@ describe('parseStartRequest', () => {
         buildIndexes: 'afterDataCopy',
         includeNamespaces: [],
         excludeNamespaces: [],
-        verificationEnabled: true,
+        verificationEnabled: false,
         preExistingDestinationData: false,
       },
     });
@@ -66,6 +66,9 @@ describe('parseStartRequest', () => {
     expect(parsed.options.includeNamespaces).toHaveLength(2);
     expect(parsed.options.verificationEnabled).toBe(false);
     expect(parsed.options.preExistingDestinationData).toBe(true);
+    expect(() => parseStartRequest({ ...base, verification: { enabled: true } })).toThrow(
+      /embedded verifier is not supported yet/,
+    );
     expect(parseStartRequest({ source: 'cluster1', destination: 'cluster0' }).direction.source).toBe(
       'cluster1',
     );

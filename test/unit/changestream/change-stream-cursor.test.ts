@@ -517,6 +517,16 @@ describe('batches and waiting', () => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, id) => id));
   });
 
+  it('returns an empty first batch for batchSize 0 without consuming events', async () => {
+    const engine = new FakeEngine();
+    const stream = open(engine, { startAtOperationTime: new Timestamp({ t: 1, i: 0 }) });
+    engine.append(insert('app', 'users', { _id: 1 }));
+    const first = await stream.next(0, 0);
+    expect(first.docs).toEqual([]);
+    expect(first.exhausted).toBe(false);
+    expect((await drain(stream)).map((e) => e.documentKey._id)).toEqual([1]);
+  });
+
   it('close() ends a waiting next()', async () => {
     const engine = new FakeEngine();
     const stream = open(engine, {});
@@ -533,10 +543,12 @@ describe('batches and waiting', () => {
       engine.append(insert('app', 'users', { _id: id, payload: 'x'.repeat(50) }));
       engine.append(insert('app', 'other', { _id: id }));
     }
+    // Small batches: re-scanning from the start on each call would be quadratic and far slower.
     const started = Date.now();
     let count = 0;
-    while (count < 20_000) count += (await stream.next(1000, 0)).docs.length;
-    expect(Date.now() - started).toBeLessThan(1000);
+    while (count < 20_000) count += (await stream.next(100, 0)).docs.length;
+    expect(count).toBe(20_000);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 

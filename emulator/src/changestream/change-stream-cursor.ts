@@ -76,7 +76,9 @@ export class ChangeStreamCursor implements CursorSource {
   }
 
   async next(batchSize: number | undefined, maxAwaitMS: number): Promise<CursorBatch> {
-    const limit = batchSize === undefined || batchSize <= 0 ? Infinity : batchSize;
+    // An aggregate's `batchSize: 0` asks for an empty first batch (the stream is still opened).
+    if (batchSize === 0) return this.batch([]);
+    const limit = batchSize === undefined || batchSize < 0 ? Infinity : batchSize;
     const deadline = Date.now() + Math.max(0, maxAwaitMS);
     for (;;) {
       if (this.closed || this.invalidated) return this.batch([]);

@@ -322,7 +322,7 @@ async function aggregate(ctx: CommandContext): Promise<Document> {
     } else if (spec.allChangesForCluster === true) {
       if (dbName !== 'admin')
         throw new CommandError(
-          ErrorCodes.InvalidNamespace,
+          ErrorCodes.InvalidOptions,
           "$changeStream may only be run with allChangesForCluster: true on the 'admin' database",
         );
       scope = {};

@@ -1,0 +1,312 @@
+// `npm run bench`: the sync service against a plain-driver baseline on the same emulated clusters.
+//   copy:  200k documents of ~1 KB in 4 collections; baseline = one cursor per collection into
+//          insertMany batches of 1,000; service = /start until change event application begins.
+//   apply: a backlog of inserts and updates written while the sync is paused; baseline = watch()
+//          into bulkWrite; service = /resume until the backlog is applied.
+//   lag:   a steady 2,000 writes/s for 20 s while the sync runs; lag sampled from /progress.
+//   commit: /commit until COMMITTED once lag is near zero.
+// Emulators run in their own processes; the service (worker + API) runs in this one.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Double, MongoClient, type AnyBulkWriteOperation, type Document } from 'mongodb';
+import { parseServiceConfig } from '../src/config';
+import { startService } from '../src/main';
+import { startDevServer } from '../src/temporal/devServer';
+
+const COLLECTIONS = 4;
+const DOCS_PER_COLLECTION = Number(process.env.BENCH_DOCS_PER_COLLECTION ?? 50_000);
+const BACKLOG_EVENTS = Number(process.env.BENCH_BACKLOG ?? 40_000);
+const LOAD_RATE = 2000;
+const LOAD_SECONDS = 20;
+const root = path.join(__dirname, '..');
+
+interface Emulator {
+  uri: string;
+  child: ChildProcess;
+}
+
+function startEmulatorProcess(name: string): Promise<Emulator> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(root, 'emulator', 'cli.ts'),
+      '--port',
+      '0',
+      '--replSet',
+      name,
+      '--oplog-size-mb',
+      '2048',
+      '--auth',
+      '--root-user',
+      'bench',
+      '--root-password',
+      'bench',
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /emulator ready: mongodb:\/\/[^@]*@(\S+)/.exec(out);
+      if (match) resolve({ uri: `mongodb://bench:bench@${match[1]}`, child });
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+}
+
+function doc(i: number): Document {
+  return {
+    _id: i,
+    name: `customer-${i}`,
+    amount: new Double(i * 1.5),
+    tags: ['a', 'b', 'c'],
+    at: new Date(),
+    filler: 'x'.repeat(900),
+  };
+}
+
+async function seed(client: MongoClient): Promise<void> {
+  for (let c = 0; c < COLLECTIONS; c++) {
+    const coll = client.db('bench').collection<any>(`c${c}`);
+    for (let i = 0; i < DOCS_PER_COLLECTION; i += 1000) {
+      await coll.insertMany(Array.from({ length: 1000 }, (_, j) => doc(i + j)));
+    }
+  }
+}
+
+async function dropUserData(client: MongoClient): Promise<void> {
+  await client.db('bench').dropDatabase();
+}
+
+async function baselineCopy(source: MongoClient, destination: MongoClient): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: COLLECTIONS }, async (_, c) => {
+      const from = source.db('bench').collection(`c${c}`);
+      const to = destination.db('bench').collection(`c${c}`);
+      let batch: Document[] = [];
+      for await (const document of from.find({}, { batchSize: 1000, promoteValues: false })) {
+        batch.push(document);
+        if (batch.length === 1000) {
+          await to.insertMany(batch, { ordered: false });
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await to.insertMany(batch, { ordered: false });
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+async function writeBacklog(client: MongoClient, round: number): Promise<void> {
+  const coll = client.db('bench').collection<any>('c0');
+  for (let i = 0; i < BACKLOG_EVENTS / 2; i += 1000) {
+    await coll.insertMany(Array.from({ length: 1000 }, (_, j) => ({ ...doc(1_000_000 * round + i + j) })));
+  }
+  for (let i = 0; i < BACKLOG_EVENTS / 2; i++) {
+    await coll.updateOne({ _id: i }, { $set: { amount: new Double(round + i) } });
+  }
+}
+
+/** The baseline apply: a change stream from `startAt` into bulkWrite, until `events` are applied. */
+async function baselineApply(
+  source: MongoClient,
+  destination: MongoClient,
+  startAt: Document,
+  events: number,
+): Promise<number> {
+  const started = performance.now();
+  const stream = source.watch([], {
+    startAtOperationTime: startAt as never,
+    batchSize: 1000,
+    maxAwaitTimeMS: 200,
+  });
+  let applied = 0;
+  let pending: Map<string, AnyBulkWriteOperation<Document>[]> = new Map();
+  const flush = async () => {
+    for (const [ns, ops] of pending) {
+      const [db, coll] = ns.split('.');
+      await destination.db(db).collection(coll).bulkWrite(ops, { ordered: true });
+    }
+    pending = new Map();
+  };
+  while (applied < events) {
+    const event = (await stream.tryNext()) as Document | null;
+    if (!event) {
+      await flush();
+      continue;
+    }
+    const ns = `${event.ns.db}.${event.ns.coll}`;
+    const ops = pending.get(ns) ?? [];
+    if (event.operationType === 'insert' || event.operationType === 'replace') {
+      ops.push({
+        replaceOne: { filter: { _id: event.documentKey._id }, replacement: event.fullDocument, upsert: true },
+      });
+    } else if (event.operationType === 'update') {
+      const set = event.updateDescription.updatedFields;
+      const unset = Object.fromEntries(
+        (event.updateDescription.removedFields as string[]).map((field) => [field, '']),
+      );
+      ops.push({
+        updateOne: {
+          filter: { _id: event.documentKey._id },
+          update: {
+            ...(Object.keys(set).length ? { $set: set } : {}),
+            ...(Object.keys(unset).length ? { $unset: unset } : {}),
+          },
+        },
+      });
+    } else if (event.operationType === 'delete') {
+      ops.push({ deleteOne: { filter: { _id: event.documentKey._id } } });
+    }
+    pending.set(ns, ops);
+    applied++;
+    if (ops.length >= 1000) await flush();
+  }
+  await flush();
+  await stream.close();
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'mongosync-bench-'));
+  const [cluster0, cluster1] = await Promise.all([
+    startEmulatorProcess('bench0'),
+    startEmulatorProcess('bench1'),
+  ]);
+  const temporal = await startDevServer({ dataDir, headless: true });
+  const source = await MongoClient.connect(cluster0.uri);
+  const destination = await MongoClient.connect(cluster1.uri);
+  const totalDocs = COLLECTIONS * DOCS_PER_COLLECTION;
+  const lines: string[] = [];
+  const report = (line: string) => {
+    lines.push(line);
+    console.log(line);
+  };
+  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  try {
+    console.log(`seeding ${totalDocs} documents of ~1 KB in ${COLLECTIONS} collections…`);
+    await seed(source);
+
+    const baselineCopySeconds = await baselineCopy(source, destination);
+    await dropUserData(destination);
+
+    const config = parseServiceConfig([
+      '--cluster0',
+      cluster0.uri,
+      '--cluster1',
+      cluster1.uri,
+      '--port',
+      '0',
+      '--id',
+      'bench',
+      '--temporal-address',
+      temporal.address,
+      '--verbosity',
+      'ERROR',
+    ]);
+    service = await startService(config, {
+      tuning: { targetPartitionBytes: 8 * 1024 * 1024, applyBatchMs: 2000 },
+    });
+    const api = service.apiUrl;
+    const post = async (endpoint: string, body: unknown = {}) =>
+      (await fetch(`${api}/api/v1/${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json();
+    const progress = async () =>
+      ((await (await fetch(`${api}/api/v1/progress`)).json()) as { progress: Document }).progress;
+    const waitFor = async (predicate: (p: Document) => boolean, timeoutMs = 1_800_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const p = await progress();
+        if (predicate(p)) return p;
+        if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(p)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+
+    let started = performance.now();
+    await post('start', {
+      source: 'cluster0',
+      destination: 'cluster1',
+      enableUserWriteBlocking: 'sourceAndDestination',
+    });
+    await waitFor((p) => p.info === 'change event application');
+    const serviceCopySeconds = (performance.now() - started) / 1000;
+    report(
+      `copy: service ${Math.round(totalDocs / serviceCopySeconds)} docs/s (${serviceCopySeconds.toFixed(1)} s) vs baseline ${Math.round(totalDocs / baselineCopySeconds)} docs/s (${baselineCopySeconds.toFixed(1)} s): ${(baselineCopySeconds / serviceCopySeconds).toFixed(2)}x`,
+    );
+
+    // Apply throughput over the same backlog: first the service (paused while the backlog is written) …
+    await waitFor((p) => p.canCommit === true);
+    await post('pause');
+    await waitFor((p) => p.state === 'PAUSED');
+    const before = await progress();
+    await writeBacklog(source, 1);
+    started = performance.now();
+    await post('resume');
+    await waitFor(
+      (p) =>
+        p.state === 'RUNNING' &&
+        Number(p.totalEventsApplied) - Number(before.totalEventsApplied) >= BACKLOG_EVENTS,
+    );
+    const serviceApplySeconds = (performance.now() - started) / 1000;
+    // … then the baseline over an identical backlog into a scratch destination database.
+    const baselineStart = (await source.db('admin').command({ ping: 1 })).operationTime;
+    await writeBacklog(source, 2);
+    const scratch = await MongoClient.connect(cluster1.uri);
+    const baselineApplySeconds = await baselineApply(source, scratch, baselineStart, BACKLOG_EVENTS);
+    await scratch.close();
+    report(
+      `apply: service ${Math.round(BACKLOG_EVENTS / serviceApplySeconds)} events/s vs baseline ${Math.round(BACKLOG_EVENTS / baselineApplySeconds)} events/s: ${(baselineApplySeconds / serviceApplySeconds).toFixed(2)}x`,
+    );
+
+    // Lag under a steady load.
+    await waitFor((p) => Number(p.lagTimeSeconds) <= 2);
+    const coll = source.db('bench').collection<any>('c1');
+    const lags: number[] = [];
+    const sampler = setInterval(() => void progress().then((p) => lags.push(Number(p.lagTimeSeconds))), 1000);
+    const loadStart = performance.now();
+    let writes = 0;
+    while (performance.now() - loadStart < LOAD_SECONDS * 1000) {
+      const due = Math.floor(((performance.now() - loadStart) / 1000) * LOAD_RATE);
+      const ops: AnyBulkWriteOperation<any>[] = [];
+      for (; writes < due; writes++) {
+        ops.push(
+          writes % 2 === 0
+            ? { insertOne: { document: { _id: `load-${writes}`, v: writes } } }
+            : { updateOne: { filter: { _id: writes % DOCS_PER_COLLECTION }, update: { $inc: { hits: 1 } } } },
+        );
+      }
+      if (ops.length > 0) await coll.bulkWrite(ops, { ordered: false });
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    clearInterval(sampler);
+    const achieved = writes / ((performance.now() - loadStart) / 1000);
+    report(
+      `lag under ${Math.round(achieved)} writes/s for ${LOAD_SECONDS} s: max ${Math.max(...lags)} s, median ${lags.sort((a, b) => a - b)[Math.floor(lags.length / 2)]} s (sampled each second from /progress)`,
+    );
+
+    await waitFor((p) => Number(p.lagTimeSeconds) <= 1 && p.canCommit === true);
+    started = performance.now();
+    await post('commit');
+    await waitFor((p) => p.state === 'COMMITTED');
+    report(`commit: ${((performance.now() - started) / 1000).toFixed(1)} s from /commit to COMMITTED`);
+    console.log('\nsummary\n' + lines.join('\n'));
+  } finally {
+    await service?.stop();
+    await Promise.allSettled([source.close(), destination.close()]);
+    await temporal.stop();
+    cluster0.child.kill('SIGTERM');
+    cluster1.child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

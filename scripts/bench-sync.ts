@@ -13,6 +13,8 @@ import path from 'node:path';
 import { Double, MongoClient, type AnyBulkWriteOperation, type Document } from 'mongodb';
 import { parseServiceConfig } from '../src/config';
 import { startService } from '../src/main';
+import { createLogger } from '../src/logger';
+import { installTemporalRuntime } from '../src/worker/runtimeLogging';
 import { startDevServer } from '../src/temporal/devServer';
 
 const COLLECTIONS = 4;
@@ -109,7 +111,7 @@ async function writeBacklog(client: MongoClient, round: number): Promise<void> {
     await coll.insertMany(Array.from({ length: 1000 }, (_, j) => ({ ...doc(1_000_000 * round + i + j) })));
   }
   for (let i = 0; i < BACKLOG_EVENTS / 2; i++) {
-    await coll.updateOne({ _id: i }, { $set: { amount: new Double(round + i) } });
+    await coll.updateOne({ _id: i }, { $set: { amount: new Double(round + i) }, $inc: { updates: 1 } });
   }
 }
 
@@ -174,6 +176,7 @@ async function baselineApply(
 }
 
 async function main(): Promise<void> {
+  installTemporalRuntime(createLogger({ mongosyncID: 'bench', verbosity: 'ERROR', logPath: null }), 'ERROR');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mongosync-bench-'));
   const [cluster0, cluster1] = await Promise.all([
     startEmulatorProcess('bench0'),
@@ -220,8 +223,13 @@ async function main(): Promise<void> {
       ((await (await fetch(`${api}/api/v1/progress`)).json()) as { progress: Document }).progress;
     const waitFor = async (predicate: (p: Document) => boolean, timeoutMs = 1_800_000) => {
       const deadline = Date.now() + timeoutMs;
+      let lastShown = 0;
       for (;;) {
         const p = await progress();
+        if (Date.now() - lastShown > 10_000) {
+          lastShown = Date.now();
+          console.log(`  … state=${p.state} info=${p.info} lag=${p.lagTimeSeconds} events=${p.totalEventsApplied} canCommit=${p.canCommit}`);
+        }
         if (predicate(p)) return p;
         if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(p)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));

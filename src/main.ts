@@ -4,7 +4,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import type { SyncActivities } from './activities/contract';
-import { TemporalSyncClient } from './api/syncClient';
+import { TemporalSyncClient, type SyncService } from './api/syncClient';
+import { assertClustersBelongToSync, claimDestination } from './ownership';
 import { createApiServer, type ApiServer } from './api/server';
 import {
   clusterFingerprint,
@@ -62,6 +63,9 @@ export async function startService(
     createLogger({ mongosyncID: config.id, verbosity: config.verbosity, logPath: config.logPath });
   const log = componentLogger(logger, 'service');
   const cleanup = new Cleanup();
+  const unreachable = await assertClustersBelongToSync(config);
+  if (unreachable.length > 0)
+    log.warn({ unreachable }, 'could not check which sync these clusters belong to');
   try {
     let devServer: DevServer | null = null;
     let temporalAddress = config.temporalAddress;
@@ -111,8 +115,17 @@ export async function startService(
       clusterFingerprint: clusterFingerprint(config.cluster0, config.cluster1),
       tuning: options.tuning,
     });
+    // A sync belongs to its clusters: its start records that on the destination.
+    const ownedSync: SyncService = {
+      start: async (request) => {
+        await sync.start(request);
+        await claimDestination(config, request.direction.destination);
+      },
+      command: (command) => sync.command(command),
+      progress: () => sync.progress(),
+    };
     const api: ApiServer = await createApiServer({
-      sync,
+      sync: ownedSync,
       clusterHosts: {
         cluster0: redactConnectionString(config.cluster0),
         cluster1: redactConnectionString(config.cluster1),

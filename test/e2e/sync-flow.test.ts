@@ -172,4 +172,37 @@ describe('sync from cluster0 to cluster1', () => {
     const ttl = await cluster1.admin.db('shop').collection('sessions').listIndexes().toArray();
     expect(ttl.find((index) => index.name === 'seen_1')).toMatchObject({ expireAfterSeconds: 7200 });
   });
+  test('a sync belongs to its clusters: other clusters with the same id are refused, a new pair is IDLE', async () => {
+    const stranger = await startTestCluster('rsX');
+    const fresh = await startTestCluster('rsY');
+    try {
+      const serviceArgs = (c0: string, c1: string) =>
+        parseServiceConfig([
+          '--cluster0',
+          c0,
+          '--cluster1',
+          c1,
+          '--port',
+          '0',
+          '--id',
+          'flow',
+          '--temporal-address',
+          temporal.address,
+          '--verbosity',
+          'ERROR',
+        ]);
+      // cluster1 still holds the record of the sync "flow" between cluster0 and cluster1.
+      await expect(startService(serviceArgs(stranger.uri, cluster1.uri))).rejects.toThrow(
+        /cluster1 \(127\.0\.0\.1:\d+\) holds the sync "flow" between cluster0 127\.0\.0\.1:\d+ and cluster1/,
+      );
+      const other = await startService(serviceArgs(stranger.uri, fresh.uri));
+      try {
+        expect((await new SyncApi(other.apiUrl).progress()).state).toBe('IDLE');
+      } finally {
+        await other.stop();
+      }
+    } finally {
+      await Promise.all([stopTestCluster(stranger), stopTestCluster(fresh)]);
+    }
+  });
 });

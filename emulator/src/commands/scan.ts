@@ -3,7 +3,7 @@
 // deserialized only when the filter or sort needs to look inside them.
 import type { Document } from 'bson';
 import { deserializeExact } from '../bson';
-import { compareValues, compileFilter } from '../query';
+import { canonicalTypeOrder, compareValues, compileFilter, toNumber } from '../query';
 import type { Collection, StoredDocument } from '../storage/collection';
 
 export interface ScannedDocument {
@@ -113,14 +113,52 @@ export function scanCollection(
   return results;
 }
 
-/** Raw documents for a filter with no sort/projection needs: skips deserialization when the filter is empty. */
+/**
+ * Raw documents of a filter that is only an `_id` range (how sync tools read partitions), walked
+ * in the `_id` tree without decoding a document. Range operators match within one BSON type
+ * bracket, so the walk keeps the ids whose bracket is the bounds' and stops past the upper bound.
+ */
+function scanIdRangeRaw(collection: Collection, range: IdRange, limit: number): Buffer[] | undefined {
+  const bounds = [range.lower, range.upper].filter((bound) => bound !== undefined);
+  const brackets = new Set(bounds.map((bound) => canonicalTypeOrder(bound)));
+  if (brackets.size !== 1 || bounds.some((bound) => isNaNValue(bound))) return undefined;
+  const [bracket] = brackets;
+  const out: Buffer[] = [];
+  for (const stored of collection.idOrder({ lower: range.lower, lowerInclusive: range.lowerInclusive })) {
+    if (out.length >= limit) break;
+    const order = canonicalTypeOrder(stored.id);
+    if (order > bracket) break;
+    if (order < bracket) continue;
+    if (range.upper !== undefined) {
+      const comparison = compareValues(stored.id, range.upper);
+      if (comparison > 0 || (comparison === 0 && !range.upperInclusive)) break;
+    }
+    out.push(stored.raw);
+  }
+  return out;
+}
+
+function isNaNValue(value: unknown): boolean {
+  const number = toNumber(value);
+  return number !== undefined && Number.isNaN(number);
+}
+
+/** Raw documents for a filter with no sort/projection needs: skips deserialization where the filter allows. */
 export function scanRaw(
   collection: Collection,
   filter: Document,
   idSortDirection: 1 | -1 | undefined,
   limit: number,
 ): Buffer[] {
-  if (Object.keys(filter).length > 0) {
+  const keys = Object.keys(filter);
+  if (keys.length === 1 && keys[0] === '_id' && idSortDirection !== -1) {
+    const range = idRangeOf(filter);
+    if (range && range.equals === undefined && (range.lower !== undefined || range.upper !== undefined)) {
+      const fast = scanIdRangeRaw(collection, range, limit);
+      if (fast) return fast;
+    }
+  }
+  if (keys.length > 0) {
     return scanCollection(collection, filter, { idSortDirection, limit }).map((entry) => entry.stored.raw);
   }
   const out: Buffer[] = [];

@@ -1,0 +1,87 @@
+// A sync belongs to its clusters, as in mongosync (which keeps its state on the destination): when
+// a sync starts, a record naming its id and both clusters is written to the destination's metadata
+// database. A service later started with the same --id against a cluster that holds a record for
+// other clusters refuses to start, instead of mixing two syncs.
+import { MongoClient } from 'mongodb';
+import { METADATA_DATABASE } from './activities/namespaces';
+import type { ClusterName } from './activities/contract';
+import { clusterFingerprint, redactConnectionString, type ServiceConfig } from './config';
+
+const OWNERSHIP_COLLECTION = 'syncOwnership';
+const CONNECT_TIMEOUT_MS = 5000;
+
+interface OwnershipRecord {
+  _id: string;
+  cluster0: string;
+  cluster1: string;
+  fingerprint: string;
+  claimedAt: Date;
+}
+
+export class ClusterOwnershipError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterOwnershipError';
+  }
+}
+
+type OwnershipConfig = Pick<ServiceConfig, 'id' | 'cluster0' | 'cluster1'>;
+
+async function withClient<T>(uri: string, use: (client: MongoClient) => Promise<T>): Promise<T> {
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS,
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
+  });
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Throws ClusterOwnershipError when either cluster holds this sync id's record for other clusters.
+ * Unreachable clusters are skipped (returned), so the service can start and report them itself.
+ */
+export async function assertClustersBelongToSync(config: OwnershipConfig): Promise<ClusterName[]> {
+  const fingerprint = clusterFingerprint(config.cluster0, config.cluster1);
+  const unreachable: ClusterName[] = [];
+  for (const name of ['cluster0', 'cluster1'] as const) {
+    let record: OwnershipRecord | null;
+    try {
+      record = await withClient(config[name], (client) =>
+        client
+          .db(METADATA_DATABASE)
+          .collection<OwnershipRecord>(OWNERSHIP_COLLECTION)
+          .findOne({ _id: config.id }),
+      );
+    } catch {
+      unreachable.push(name);
+      continue;
+    }
+    if (record && record.fingerprint !== fingerprint) {
+      throw new ClusterOwnershipError(
+        `${name} (${redactConnectionString(config[name])}) holds the sync "${config.id}" between cluster0 ${record.cluster0} ` +
+          `and cluster1 ${record.cluster1}; restart with those clusters to resume it, or choose another --id`,
+      );
+    }
+  }
+  return unreachable;
+}
+
+/** Records on the destination that this sync id belongs to this pair of clusters (idempotent). */
+export async function claimDestination(config: OwnershipConfig, destination: ClusterName): Promise<void> {
+  const record: OwnershipRecord = {
+    _id: config.id,
+    cluster0: redactConnectionString(config.cluster0),
+    cluster1: redactConnectionString(config.cluster1),
+    fingerprint: clusterFingerprint(config.cluster0, config.cluster1),
+    claimedAt: new Date(),
+  };
+  await withClient(config[destination], (client) =>
+    client
+      .db(METADATA_DATABASE)
+      .collection<OwnershipRecord>(OWNERSHIP_COLLECTION)
+      .replaceOne({ _id: config.id }, record, { upsert: true }),
+  );
+}

@@ -228,7 +228,9 @@ async function main(): Promise<void> {
         const p = await progress();
         if (Date.now() - lastShown > 10_000) {
           lastShown = Date.now();
-          console.log(`  … state=${p.state} info=${p.info} lag=${p.lagTimeSeconds} events=${p.totalEventsApplied} canCommit=${p.canCommit}`);
+          console.log(
+            `  … state=${p.state} info=${p.info} lag=${p.lagTimeSeconds} events=${p.totalEventsApplied} canCommit=${p.canCommit}`,
+          );
         }
         if (predicate(p)) return p;
         if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(p)}`);

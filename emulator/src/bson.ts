@@ -17,3 +17,19 @@ export function deserializeExact(buffer: Uint8Array): Document {
 export function serialize(doc: Document): Buffer {
   return Buffer.from(BSON.serialize(doc, { checkKeys: false, ignoreUndefined: false }));
 }
+
+const RECEIVED_BYTES = Symbol('receivedBytes');
+
+/**
+ * Remember the exact bytes a document arrived as (OP_MSG document sequences), so an insert can
+ * store them as they are instead of serializing the document again.
+ */
+export function withReceivedBytes(doc: Document, bytes: Buffer): Document {
+  Object.defineProperty(doc, RECEIVED_BYTES, { value: bytes, enumerable: false });
+  return doc;
+}
+
+/** The bytes a document arrived as, if it is still the very object decoded from them. */
+export function receivedBytesOf(doc: Document): Buffer | undefined {
+  return (doc as { [RECEIVED_BYTES]?: Buffer })[RECEIVED_BYTES];
+}

@@ -6,7 +6,12 @@ import { AuthManager, type AuthOptions } from './auth';
 import { deserializeExact } from './bson';
 import type { CommandContext, CommandTable, ConnectionState } from './commands/context';
 import type { CursorSource } from './cursor';
-import { CommandError, ErrorCodes } from './errors';
+import {
+  CommandError,
+  ErrorCodes,
+  isResumableChangeStreamErrorCode,
+  isRetryableWriteErrorCode,
+} from './errors';
 import { Oplog, type OplogEntry } from './oplog';
 import {
   SessionManager,
@@ -203,6 +208,7 @@ export class Engine {
   async execute(conn: ConnectionState, command: Document): Promise<Document> {
     let reply: Document;
     let closeConnection = false;
+    let labelsFromFailPoint: string[] | undefined;
     try {
       const commandName = Object.keys(command)[0];
       if (commandName === undefined)
@@ -212,12 +218,19 @@ export class Engine {
         throw new CommandError(ErrorCodes.CommandNotFound, `no such command: '${commandName}'`);
       }
       const dbName = typeof command.$db === 'string' ? command.$db : 'admin';
-      const failure = await this.failPoints.beforeCommand(commandName, conn);
+      const failure = await this.failPoints.beforeCommand(commandName, conn, command, dbName);
       if (failure?.closeConnection) {
         closeConnection = true;
         throw new ConnectionClosedSignal();
       }
-      if (failure?.reply) return this.withClusterTime(failure.reply);
+      labelsFromFailPoint = failure?.errorLabels;
+      if (failure?.reply) {
+        // failCommand fails before any cursor is checked out, so mongod cannot know the command is
+        // a change stream's and does not label it resumable; failGetMoreAfterCursorCheckout can.
+        if (!labelsFromFailPoint)
+          this.addErrorLabels(command, commandName, failure.reply, failure.afterCursorCheckout === true);
+        return this.withClusterTime(failure.reply);
+      }
       const session = command.lsid ? this.sessions.get(command.lsid as Document) : undefined;
       const transaction = resolveTransaction(session, command, commandName, (txn) =>
         this.abortTransaction(txn),
@@ -241,7 +254,12 @@ export class Engine {
         if (retryKey !== undefined && session && reply.ok === 1)
           session.retryableReplies.set(retryKey, reply);
       }
-      if (failure?.writeConcernError) reply = { ...reply, writeConcernError: failure.writeConcernError };
+      if (failure?.writeConcernError) {
+        reply = { ...reply, writeConcernError: failure.writeConcernError };
+        if (labelsFromFailPoint) {
+          if (labelsFromFailPoint.length > 0) reply.errorLabels = labelsFromFailPoint;
+        } else this.addErrorLabels(command, commandName, reply);
+      }
     } catch (error) {
       if (error instanceof ConnectionClosedSignal || closeConnection) throw new ConnectionClosedSignal();
       if (error instanceof CommandError) {
@@ -257,8 +275,59 @@ export class Engine {
       if (command.autocommit === false && reply.code === ErrorCodes.NoSuchTransaction && !reply.errorLabels) {
         reply.errorLabels = ['TransientTransactionError'];
       }
+      if (!labelsFromFailPoint) this.addErrorLabels(command, Object.keys(command)[0] ?? '', reply);
     }
     return this.withClusterTime(reply);
+  }
+
+  /**
+   * The labels mongod adds to an error reply it did not label itself: `RetryableWriteError` for
+   * a retryable write (or commit/abort) failing with a retryable code, and
+   * `ResumableChangeStreamError` for a change stream's aggregate or getMore failing resumably.
+   */
+  private addErrorLabels(
+    command: Document,
+    commandName: string,
+    reply: Document,
+    changeStreamKnown = true,
+  ): void {
+    if (Array.isArray(reply.errorLabels) && reply.errorLabels.length > 0) return;
+    const labels: string[] = [];
+    const code = typeof reply.code === 'number' ? reply.code : undefined;
+    const wceCode = (reply.writeConcernError as Document | undefined)?.code as number | undefined;
+    const lower = commandName.toLowerCase();
+    const retryableWrite =
+      (RETRYABLE_WRITE_COMMANDS.has(commandName) &&
+        command.txnNumber !== undefined &&
+        command.autocommit !== false) ||
+      lower === 'committransaction' ||
+      lower === 'aborttransaction';
+    if (
+      retryableWrite &&
+      ((code !== undefined && isRetryableWriteErrorCode(code)) ||
+        (wceCode !== undefined && isRetryableWriteErrorCode(wceCode)))
+    )
+      labels.push('RetryableWriteError');
+    if (
+      changeStreamKnown &&
+      code !== undefined &&
+      isResumableChangeStreamErrorCode(code) &&
+      this.isChangeStreamCommand(command, lower)
+    )
+      labels.push('ResumableChangeStreamError');
+    if (labels.length > 0) reply.errorLabels = labels;
+  }
+
+  private isChangeStreamCommand(command: Document, lowerName: string): boolean {
+    if (lowerName === 'aggregate') {
+      const first = (command.pipeline as Document[] | undefined)?.[0];
+      return first !== undefined && first.$changeStream !== undefined;
+    }
+    if (lowerName === 'getmore') {
+      const id = command.getMore as { toString(): string } | undefined;
+      return id !== undefined && this.cursors.get(id.toString())?.awaitData === true;
+    }
+    return false;
   }
 
   withClusterTime(reply: Document): Document {

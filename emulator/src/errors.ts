@@ -58,7 +58,43 @@ export const ErrorCodes = {
   NotImplemented: 238,
   APIStrictError: 323,
   Location16410: 16410,
+  // Codes clients inject with fail points (named as mongod names them).
+  HostUnreachable: 6,
+  HostNotFound: 7,
+  WriteConcernTimeout: 64,
+  UnknownReplWriteConcern: 79,
+  NetworkTimeout: 89,
+  ShutdownInProgress: 91,
+  UnsatisfiableWriteConcern: 100,
+  FailedToSatisfyReadPreference: 133,
+  ReadConcernMajorityNotAvailableYet: 134,
+  StaleEpoch: 150,
+  PrimarySteppedDown: 189,
+  RetryChangeStream: 234,
+  CursorKilled: 237,
+  ExceededTimeLimit: 262,
+  SocketException: 9001,
+  InterruptedAtShutdown: 11600,
+  InterruptedDueToReplStateChange: 11602,
+  NotPrimaryNoSecondaryOk: 13435,
+  NotPrimaryOrSecondary: 13436,
+  StaleConfig: 13388,
 } as const;
+
+/** Codes of mongod's RetriableError / NetworkError / NotPrimaryError categories. */
+const RETRIABLE_CODES = new Set<number>([
+  6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 134,
+]);
+
+/** Whether mongod labels this error on a retryable write `RetryableWriteError`. */
+export function isRetryableWriteErrorCode(code: number): boolean {
+  return RETRIABLE_CODES.has(code);
+}
+
+/** Whether mongod labels this error on a change stream `ResumableChangeStreamError`. */
+export function isResumableChangeStreamErrorCode(code: number): boolean {
+  return RETRIABLE_CODES.has(code) || [133, 150, 234, 13388, 63].includes(code);
+}
 
 const codeNames = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]));
 

@@ -19,6 +19,10 @@ export interface InjectedFailure {
   reply?: Document;
   closeConnection?: boolean;
   writeConcernError?: Document;
+  /** `errorLabels` from the fail point: replaces the labels the server would add (may be empty). */
+  errorLabels?: string[];
+  /** The failure happens after the command's cursor was checked out (getMore fail point). */
+  afterCursorCheckout?: boolean;
 }
 
 const SUPPORTED = new Set(['failCommand', 'failGetMoreAfterCursorCheckout']);
@@ -44,14 +48,18 @@ export class FailPoints {
   }
 
   /** Consulted before every command; returns what to inject, after any requested blocking. */
-  async beforeCommand(commandName: string, _conn: ConnectionState): Promise<InjectedFailure | undefined> {
+  async beforeCommand(
+    commandName: string,
+    conn: ConnectionState,
+    command: Document = {},
+    dbName = 'admin',
+  ): Promise<InjectedFailure | undefined> {
     if (this.points.size === 0 || commandName === 'configureFailPoint') return undefined;
     const lower = commandName.toLowerCase();
     let failure: InjectedFailure | undefined;
     const failCommand = this.points.get('failCommand');
-    if (failCommand) {
-      const commands = (failCommand.data.failCommands as string[] | undefined) ?? [];
-      if (commands.some((name) => name.toLowerCase() === lower) && this.consume('failCommand', failCommand)) {
+    if (failCommand && this.failCommandApplies(failCommand.data, lower, conn, command, dbName)) {
+      if (this.consume('failCommand', failCommand)) {
         failure = await this.applyFailCommand(failCommand.data);
       }
     }
@@ -66,28 +74,56 @@ export class FailPoints {
         getMore.data.errorCode !== undefined ? toInt(getMore.data.errorCode) : ErrorCodes.InternalError;
       failure = {
         reply: errorReply(code, 'Failing command due to failGetMoreAfterCursorCheckout', undefined),
+        afterCursorCheckout: true,
       };
     }
     return failure;
   }
 
+  /**
+   * Whether failCommand's filters select this command: the command name (`failCommands`), the
+   * client's `appName` and the `namespace`. Every client of the emulator is external, so
+   * `failInternalCommands` never widens the selection.
+   */
+  private failCommandApplies(
+    data: Document,
+    lowerName: string,
+    conn: ConnectionState,
+    command: Document,
+    dbName: string,
+  ): boolean {
+    const commands = (data.failCommands as string[] | undefined) ?? [];
+    if (!commands.some((name) => name.toLowerCase() === lowerName)) return false;
+    if (typeof data.appName === 'string' && conn.appName !== data.appName) return false;
+    if (typeof data.namespace === 'string') {
+      const target = command[Object.keys(command)[0]];
+      const ns = typeof target === 'string' ? `${dbName}.${target}` : dbName;
+      if (ns !== data.namespace) return false;
+    }
+    return true;
+  }
+
+  /** As mongod: block first, then close the connection, else fail with the code, else let the
+   * command run and attach the write concern error. `errorLabels` replaces the server's own. */
   private async applyFailCommand(data: Document): Promise<InjectedFailure> {
     if (data.blockConnection === true) {
       const ms = data.blockTimeMS !== undefined ? toInt(data.blockTimeMS) : 0;
       await new Promise((resolve) => setTimeout(resolve, ms));
     }
     if (data.closeConnection === true) return { closeConnection: true };
+    const errorLabels = Array.isArray(data.errorLabels) ? (data.errorLabels as string[]) : undefined;
     if (data.errorCode !== undefined) {
       return {
-        reply: errorReply(
-          toInt(data.errorCode),
-          "Failing command via 'failCommand' failpoint",
-          data.errorLabels as string[] | undefined,
-        ),
+        reply: errorReply(toInt(data.errorCode), "Failing command via 'failCommand' failpoint", errorLabels),
+        errorLabels,
       };
     }
-    if (data.writeConcernError) return { writeConcernError: data.writeConcernError as Document };
-    return {};
+    if (data.writeConcernError) {
+      const wce = { ...(data.writeConcernError as Document) };
+      if (wce.code !== undefined && wce.codeName === undefined) wce.codeName = codeNameOf(toInt(wce.code));
+      return { writeConcernError: wce, errorLabels };
+    }
+    return { errorLabels };
   }
 
   private consume(name: string, state: FailPointState): boolean {
@@ -113,7 +149,7 @@ export class FailPoints {
 
 function errorReply(code: number, errmsg: string, labels: string[] | undefined): Document {
   const reply: Document = { ok: 0, errmsg, code, codeName: codeNameOf(code) };
-  if (labels) reply.errorLabels = labels;
+  if (labels && labels.length > 0) reply.errorLabels = labels;
   return reply;
 }
 

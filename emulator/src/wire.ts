@@ -2,7 +2,7 @@
 // OP_MSG both ways. Reply batches of stored documents are spliced in as raw BSON, without a
 // deserialize/serialize round trip.
 import { BSON, type Document } from 'bson';
-import { exactDeserializeOptions } from './bson';
+import { exactDeserializeOptions, withReceivedBytes } from './bson';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -51,7 +51,8 @@ export function parseMessage(buffer: Buffer): IncomingMessage {
         const docs: Document[] = [];
         while (cursor < sectionEnd) {
           const docSize = buffer.readInt32LE(cursor);
-          docs.push(BSON.deserialize(buffer.subarray(cursor, cursor + docSize), exactDeserializeOptions));
+          const bytes = buffer.subarray(cursor, cursor + docSize);
+          docs.push(withReceivedBytes(BSON.deserialize(bytes, exactDeserializeOptions), bytes));
           cursor += docSize;
         }
         sequences.push([identifier, docs]);

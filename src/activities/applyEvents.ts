@@ -142,6 +142,9 @@ export async function applyChanges(
         reachedStopTime = true;
         break;
       }
+      // Caught up after applying something: return now, so the checkpoint, counters and lag the
+      // workflow shows are current instead of waiting out the batch on an idle stream.
+      if (!event && eventsRead > 0) break;
     }
     await applier.flush();
   } catch (error) {

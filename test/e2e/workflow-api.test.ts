@@ -107,6 +107,10 @@ class FakeClusters implements SyncActivities {
     return { indexesFinalized: 1 };
   }
 
+  async relaxIndexes() {
+    return { indexesRelaxed: 1 };
+  }
+
   async pingClusters({ clusters }: { clusters: ClusterName[] }) {
     return clusters.map((cluster) => ({ cluster, pingLatencyMs: 3 }));
   }

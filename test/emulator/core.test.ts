@@ -115,7 +115,9 @@ describe('emulator core', () => {
     // One-sided ranges stay within the bound's type bracket.
     expect((await coll.find({ _id: { $gt: 'a' } }).toArray()).map((doc) => doc._id)).toEqual(['str']);
     expect((await coll.find({ _id: { $lt: 6 } }).toArray()).map((doc) => Number(doc._id))).toEqual([2.5, 5]);
-    expect((await coll.find({ _id: { $gte: new Date(0) } }).toArray()).map((doc) => doc._id)).toEqual([new Date(0)]);
+    expect((await coll.find({ _id: { $gte: new Date(0) } }).toArray()).map((doc) => doc._id)).toEqual([
+      new Date(0),
+    ]);
     await expect(coll.insertOne({ _id: [1] as never })).rejects.toMatchObject({ code: 53 });
   });
 

@@ -6,6 +6,8 @@ import type { CommandContext, CommandTable } from './context';
 import { toNumber } from '../query';
 
 function hello(ctx: CommandContext): Document {
+  const appName = (ctx.command.client as Document | undefined)?.application?.name;
+  if (typeof appName === 'string') ctx.conn.appName = appName;
   const { engine, command, conn } = ctx;
   const me = engine.options.hostAndPort;
   const latest = engine.latestClusterTime();

@@ -16,6 +16,8 @@ export interface ConnectionState {
   /** SCRAM conversations in progress, by conversationId (owned by the auth module). */
   authConversations: Map<number, unknown>;
   readonly remoteAddress: string;
+  /** `client.application.name` from the connection handshake (failCommand's `appName` filter). */
+  appName?: string;
 }
 
 export interface CommandContext {

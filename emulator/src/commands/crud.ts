@@ -3,7 +3,7 @@
 import { type Document, Int32, Long } from 'bson';
 import { CommandError, ErrorCodes } from '../errors';
 import { userWritesBlocked } from '../engine';
-import { compileProjection, compileSort, toNumber } from '../query';
+import { compileProjection, compileSort, evaluateLet, toNumber } from '../query';
 import type { CommandContext, CommandTable } from './context';
 import { scanCollection } from './scan';
 import {
@@ -124,6 +124,7 @@ function update(ctx: CommandContext): Document {
   const upserted: Document[] = [];
   const errors = runStatements(ctx, statements as Document[], ctx.dbName, (statement, index) => {
     const spec = parseUpdateStatement(statement);
+    spec.variables = evaluateLet(ctx.command.let as Document | undefined);
     if (spec.multi && !Array.isArray(spec.u) && !Object.keys(spec.u).some((key) => key.startsWith('$'))) {
       throw new CommandError(
         ErrorCodes.FailedToParse,
@@ -157,7 +158,15 @@ function remove(ctx: CommandContext): Document {
     const limit = toNumber(statement.limit);
     if (limit !== 0 && limit !== 1)
       throw new CommandError(ErrorCodes.FailedToParse, 'The limit field in delete objects must be 0 or 1.');
-    n += performDelete(ctx, ctx.dbName, collName, (statement.q as Document) ?? {}, limit);
+    const filter = (statement.q as Document) ?? {};
+    n += performDelete(
+      ctx,
+      ctx.dbName,
+      collName,
+      filter,
+      limit,
+      evaluateLet(ctx.command.let as Document | undefined),
+    );
   });
   return withWriteErrors({ n, ok: 1 }, errors);
 }
@@ -186,7 +195,8 @@ function findAndModify(ctx: CommandContext): Document {
     );
   }
   const sort = command.sort ? compileSort(command.sort as Document) : undefined;
-  const [match] = collection ? scanCollection(collection, query, { sort, limit: 1 }) : [];
+  const variables = evaluateLet(command.let as Document | undefined);
+  const [match] = collection ? scanCollection(collection, query, { sort, limit: 1, variables }) : [];
 
   if (removeDoc) {
     if (!match || !collection) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
@@ -198,6 +208,7 @@ function findAndModify(ctx: CommandContext): Document {
     u: updateDoc!,
     upsert: command.upsert === true,
     arrayFilters: command.arrayFilters as Document[] | undefined,
+    variables,
   };
   if (match && collection) {
     const next = computeUpdated(match.doc, spec, false);
@@ -255,6 +266,7 @@ function bulkWrite(ctx: CommandContext): Document {
           multi: op.multi === true,
           arrayFilters: op.arrayFilters as Document[] | undefined,
           sort: op.sort as Document | undefined,
+          variables: evaluateLet(command.let as Document | undefined),
         });
         counters.nMatched += outcome.n;
         counters.nModified += outcome.nModified;
@@ -270,7 +282,14 @@ function bulkWrite(ctx: CommandContext): Document {
           results.push(result);
         }
       } else if (kind === 'delete') {
-        const n = performDelete(opCtx, db, coll, op.filter as Document, op.multi === true ? 0 : 1);
+        const n = performDelete(
+          opCtx,
+          db,
+          coll,
+          op.filter as Document,
+          op.multi === true ? 0 : 1,
+          evaluateLet(command.let as Document | undefined),
+        );
         counters.nDeleted += n;
         if (!errorsOnly) results.push({ ok: 1, idx: new Int32(idx), n: new Int32(n) });
       } else {

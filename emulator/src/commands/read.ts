@@ -5,7 +5,7 @@ import { deserializeExact } from '../bson';
 import { openChangeStream } from '../changestream';
 import { ArrayCursorSource, type CursorSource } from '../cursor';
 import { CommandError, ErrorCodes } from '../errors';
-import { compileProjection, compileSort, getPathValues, keyString, toNumber } from '../query';
+import { compileProjection, compileSort, evaluateLet, getPathValues, keyString, toNumber } from '../query';
 import { runPipeline, validatePipeline } from '../query/aggregate';
 import type { Collection } from '../storage/collection';
 import type { CommandContext, CommandTable } from './context';
@@ -129,12 +129,19 @@ async function find(ctx: CommandContext): Promise<Document> {
     const projection = command.projection as Document | undefined;
     const hasProjection = projection !== undefined && Object.keys(projection).length > 0;
     if (!sort && !hasProjection) {
-      docs = scanRaw(collection, filter, idSort, skip + limit).slice(skip);
+      docs = scanRaw(
+        collection,
+        filter,
+        idSort,
+        skip + limit,
+        evaluateLet(command.let as Document | undefined),
+      ).slice(skip);
     } else {
       const matches = scanCollection(collection, filter, {
         sort,
         idSortDirection: idSort,
         limit: sort ? undefined : skip + limit,
+        variables: evaluateLet(command.let as Document | undefined),
       });
       const selected = matches.slice(skip, limit === Infinity ? undefined : skip + limit);
       if (hasProjection) {
@@ -296,7 +303,7 @@ function pipelineContext(ctx: CommandContext, db: string, coll: string) {
         };
       return out;
     },
-    variables: ctx.command.let as Document | undefined,
+    variables: evaluateLet(ctx.command.let as Document | undefined),
   };
 }
 

@@ -72,6 +72,8 @@ export interface ScanOptions {
   idSortDirection?: 1 | -1;
   /** Stop after this many matches (only when no separate sort is needed). */
   limit?: number;
+  /** The command's `let` variables, for `$expr` in the filter. */
+  variables?: Document;
 }
 
 /** All matching documents, in the order asked (natural order when no sort). */
@@ -80,11 +82,18 @@ export function scanCollection(
   filter: Document,
   options: ScanOptions,
 ): ScannedDocument[] {
-  const matcher = Object.keys(filter).length === 0 ? undefined : compileFilter(filter);
+  const matcher =
+    Object.keys(filter).length === 0 ? undefined : compileFilter(filter, { variables: options.variables });
   const range = idRangeOf(filter);
   const results: ScannedDocument[] = [];
   const limit = options.sort ? Infinity : (options.limit ?? Infinity);
+  // The `_id` condition is checked on the stored id first, as an index would: documents it rules
+  // out are never decoded (partitioning probes like {_id: {$type: ...}} stay cheap).
+  const idMatcher = Object.prototype.hasOwnProperty.call(filter, '_id')
+    ? compileFilter({ _id: filter._id })
+    : undefined;
   const consider = (stored: StoredDocument): boolean => {
+    if (idMatcher && !idMatcher({ _id: stored.id })) return true;
     const doc = deserializeExact(stored.raw);
     if (!matcher || matcher(doc)) results.push({ stored, doc });
     return results.length < limit;
@@ -149,6 +158,7 @@ export function scanRaw(
   filter: Document,
   idSortDirection: 1 | -1 | undefined,
   limit: number,
+  variables?: Document,
 ): Buffer[] {
   const keys = Object.keys(filter);
   if (keys.length === 1 && keys[0] === '_id' && idSortDirection !== -1) {
@@ -159,7 +169,9 @@ export function scanRaw(
     }
   }
   if (keys.length > 0) {
-    return scanCollection(collection, filter, { idSortDirection, limit }).map((entry) => entry.stored.raw);
+    return scanCollection(collection, filter, { idSortDirection, limit, variables }).map(
+      (entry) => entry.stored.raw,
+    );
   }
   const out: Buffer[] = [];
   const source =

@@ -1,7 +1,7 @@
 // Document-level mutations shared by insert, update, delete, findAndModify and bulkWrite: each
 // validates, changes storage, records the oplog entry and registers an undo for transactions.
 import { type Document, ObjectId } from 'bson';
-import { deserializeExact, serialize } from '../bson';
+import { deserializeExact, receivedBytesOf, serialize } from '../bson';
 import { computeUpdateDescription } from '../changestream';
 import { CommandError, ErrorCodes } from '../errors';
 import {
@@ -118,7 +118,8 @@ export function insertDocument(ctx: CommandContext, collection: Collection, inpu
   const doc = withIdFirst(input);
   validateStorableDocument(doc);
   checkValidator(ctx, collection, doc);
-  const raw = serialize(doc);
+  // A document that arrived with `_id` first is stored as the very bytes the client sent.
+  const raw = (doc === input ? receivedBytesOf(input) : undefined) ?? serialize(doc);
   if (raw.length > 16 * 1024 * 1024 + 16 * 1024) {
     throw new CommandError(
       ErrorCodes.BadValue,
@@ -221,6 +222,8 @@ export interface UpdateSpec {
   multi?: boolean;
   arrayFilters?: Document[];
   sort?: Document;
+  /** The command's `let` variables (filter `$expr` and pipeline updates). */
+  variables?: Document;
 }
 
 export interface UpdateOutcome {
@@ -239,7 +242,7 @@ export function computeUpdated(
   isInsert: boolean,
 ): { doc: Document; modified: boolean; kind: 'update' | 'replace' } {
   if (Array.isArray(spec.u)) {
-    const [result] = runPipeline([doc], spec.u, {});
+    const [result] = runPipeline([doc], spec.u, { variables: spec.variables });
     if (!result) throw new CommandError(ErrorCodes.BadValue, 'update pipeline produced no document');
     const next = withIdFirst({ ...result, _id: result._id ?? doc._id });
     if (!isInsert && !valuesEqual(next._id, doc._id)) {
@@ -276,6 +279,7 @@ export function performUpdate(
   if (collection) {
     const matches = scanCollection(collection, spec.q, {
       sort: spec.sort ? compileSort(spec.sort) : undefined,
+      variables: spec.variables,
     });
     const targets = spec.multi ? matches : matches.slice(0, 1);
     for (const { stored, doc } of targets) {
@@ -312,6 +316,7 @@ export function performDelete(
   collName: string,
   filter: Document,
   limit: number,
+  variables?: Document,
 ): number {
   const collection = ctx.engine.catalog.collection(db, collName);
   if (!collection) {
@@ -323,7 +328,7 @@ export function performDelete(
     }
     return 0;
   }
-  const matches = scanCollection(collection, filter, {});
+  const matches = scanCollection(collection, filter, { variables });
   const targets = limit === 1 ? matches.slice(0, 1) : matches;
   for (const { stored, doc } of targets) deleteDocument(ctx, collection, stored, doc);
   return targets.length;

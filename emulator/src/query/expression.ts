@@ -35,3 +35,11 @@ export function isExpressionOperator(name: string): boolean {
 export function evaluateExpression(expr: unknown, root: Document, variables: Document = {}): unknown {
   return new Scope(root, variables, OPERATORS).evaluate(expr);
 }
+
+/** A command's `let` document: each value is an expression, evaluated once (no current document). */
+export function evaluateLet(spec: Document | undefined): Document | undefined {
+  if (!spec) return undefined;
+  const variables: Document = {};
+  for (const [name, value] of Object.entries(spec)) variables[name] = evaluateExpression(value, {}, {});
+  return variables;
+}

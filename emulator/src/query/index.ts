@@ -12,3 +12,4 @@ export {
 } from './update';
 export { compileProjection } from './projection';
 export { compileSort } from './sort';
+export { evaluateLet } from './expression';

@@ -877,14 +877,8 @@ function equalityValue(spec: unknown): unknown {
 
 /** The checks mongod applies before storing a document. */
 export function validateStorableDocument(doc: Document): void {
-  for (const key of Object.keys(doc)) {
-    if (key.startsWith('$')) {
-      throw new CommandError(
-        ErrorCodes.DollarPrefixedFieldName,
-        `Document can't have $ prefixed field names: ${key}`,
-      );
-    }
-  }
+  // Since 5.0 mongod stores `$`-prefixed field names, top-level ones included; only `_id`'s
+  // sub-fields stay restricted.
   if (!Object.prototype.hasOwnProperty.call(doc, '_id')) return;
   const id = doc._id;
   const type = bsonTypeName(id);

@@ -361,8 +361,9 @@ describe('replacement, upsert seed and storage validation', () => {
     expect(Object.keys(result.doc)[0]).toBe('_id');
   });
 
-  it('validateStorableDocument rejects $-prefixed names and bad _id types', () => {
-    expectCode(() => validateStorableDocument({ $a: 1 }), 52);
+  it('validateStorableDocument accepts top-level $-prefixed names (5.0+), rejects bad _id types', () => {
+    expect(() => validateStorableDocument({ $a: 1 })).not.toThrow();
+    expectCode(() => validateStorableDocument({ _id: { $a: 1 } }), 52);
     expectCode(() => validateStorableDocument({ _id: [1] }), 53);
     expectCode(() => validateStorableDocument({ _id: new BSONRegExp('x') }), 53);
     expect(() => validateStorableDocument({ _id: { a: 1 }, b: { $c: 1 } })).not.toThrow();

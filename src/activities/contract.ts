@@ -156,5 +156,7 @@ export interface SyncActivities {
     direction: Direction;
     options: SyncOptions;
   }): Promise<{ indexesFinalized: number }>;
+  /** Relaxes the destination's existing indexes as a sync does (a reversal's new destination). */
+  relaxIndexes(input: { direction: Direction; options: SyncOptions }): Promise<{ indexesRelaxed: number }>;
   pingClusters(input: { clusters: ClusterName[] }): Promise<ClusterLatency[]>;
 }

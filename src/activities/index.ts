@@ -1,7 +1,8 @@
 import type { SyncActivities } from './contract';
 import { ClusterClients } from './clusters';
 import { applyChanges } from './applyEvents';
-import { buildIndexesAfterCopy, finalizeIndexes, prepareCatalog } from './catalog';
+import { buildIndexesAfterCopy, finalizeIndexes, prepareCatalog, relaxDestinationIndexes } from './catalog';
+import { withHeartbeats } from './context';
 import { copyPartition } from './copy';
 import { currentOperationTime, pingLatencyMs } from './operationTime';
 import { planPartitions } from './partition';
@@ -18,16 +19,28 @@ export function createActivities(clusters: ClusterClients): SyncActivities {
     preflight: (input) => preflight(clusters, input),
     setUserWriteBlocking: ({ cluster, enabled }) => setUserWriteBlocking(clusters.get(cluster), enabled),
     currentOperationTime: ({ cluster }) => currentOperationTime(clusters.get(cluster)),
+    // Catalog and index steps heartbeat while they work, so a worker that dies mid-way is noticed
+    // within the heartbeat timeout and the step is retried elsewhere, not after its long timeout.
     prepareCatalog: ({ direction, options }) =>
-      prepareCatalog(clusters.get(direction.source), clusters.get(direction.destination), options),
+      withHeartbeats(() =>
+        prepareCatalog(clusters.get(direction.source), clusters.get(direction.destination), options),
+      ),
     planPartitions: ({ direction, collection, targetPartitionBytes }) =>
-      planPartitions(clusters.get(direction.source), collection, targetPartitionBytes),
+      withHeartbeats(() => planPartitions(clusters.get(direction.source), collection, targetPartitionBytes)),
     copyPartition: (input) => copyPartition(clusters, input),
     buildIndexesAfterCopy: ({ direction, options }) =>
-      buildIndexesAfterCopy(clusters.get(direction.source), clusters.get(direction.destination), options),
+      withHeartbeats(() =>
+        buildIndexesAfterCopy(clusters.get(direction.source), clusters.get(direction.destination), options),
+      ),
     applyChanges: (input) => applyChanges(clusters, input),
     finalizeIndexes: ({ direction, options }) =>
-      finalizeIndexes(clusters.get(direction.source), clusters.get(direction.destination), options),
+      withHeartbeats(() =>
+        finalizeIndexes(clusters.get(direction.source), clusters.get(direction.destination), options),
+      ),
+    relaxIndexes: ({ direction, options }) =>
+      withHeartbeats(() =>
+        relaxDestinationIndexes(clusters.get(direction.source), clusters.get(direction.destination), options),
+      ),
     pingClusters: async ({ clusters: names }) =>
       Promise.all(
         names.map(async (cluster) => ({

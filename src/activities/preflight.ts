@@ -39,19 +39,20 @@ async function checkVersion(client: MongoClient, name: ClusterName): Promise<str
   return version;
 }
 
-async function checkPrivileges(
+/** The required actions the cluster's user lacks, as a sentence naming the cluster; null when none. */
+async function missingPrivileges(
   client: MongoClient,
   name: ClusterName,
   required: RequiredActions,
-): Promise<void> {
+): Promise<string | null> {
   const status = await client.db('admin').command({ connectionStatus: 1, showPrivileges: true });
   const authInfo = (status.authInfo ?? {}) as Document;
   // Without authentication every command is allowed; there is nothing to check.
-  if (!Array.isArray(authInfo.authenticatedUsers) || authInfo.authenticatedUsers.length === 0) return;
+  if (!Array.isArray(authInfo.authenticatedUsers) || authInfo.authenticatedUsers.length === 0) return null;
   const missing = missingActions((authInfo.authenticatedUserPrivileges ?? []) as never[], required);
-  if (missing.length > 0) {
-    throw preconditionFailed(`the user connected to ${name} lacks the privileges: ${missing.join(', ')}`);
-  }
+  return missing.length > 0
+    ? `the user connected to ${name} lacks the privileges: ${missing.join(', ')}`
+    : null;
 }
 
 /** Databases holding user collections or views (what the sync would collide with). */
@@ -66,8 +67,11 @@ async function userNamespaces(client: MongoClient): Promise<string[]> {
   return found;
 }
 
-/** What `validate` says of a unique index keyed in the legacy (≤ 4.2) format, per MongoDB's own wording. */
-const LEGACY_UNIQUE_FORMAT = /unique index .* (has one or more keys|contains a key) in the old format/i;
+/**
+ * What `validate` says of a unique index keyed in the legacy (≤ 4.2) format: "Unique index <name> has
+ * one or more keys in the old [(MongoDB 4.2 or earlier) unique index] format", or "contains a key".
+ */
+const LEGACY_UNIQUE_FORMAT = /unique index .* (has one or more keys|contains a key) in the old\b.*\bformat/i;
 
 function validateMessages(reply: Document): string[] {
   const messages: string[] = [];
@@ -80,7 +84,8 @@ function validateMessages(reply: Document): string[] {
     collect(details.warnings);
     collect(details.errors);
   }
-  return messages;
+  // mongod reports an index's warning both at the top level and under indexDetails: once is enough.
+  return [...new Set(messages)];
 }
 
 /** Refuses a reversal onto a cluster whose unique indexes still hold keys in the legacy format. */
@@ -129,8 +134,12 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
   const sourceVersion = await checkVersion(source, sourceName);
   const destinationVersion = await checkVersion(destination, destinationName);
   const required = requiredActions(input);
-  await checkPrivileges(source, sourceName, required.source);
-  await checkPrivileges(destination, destinationName, required.destination);
+  // Both clusters are checked before refusing, so one answer lists everything missing on each.
+  const missing = [
+    await missingPrivileges(source, sourceName, required.source),
+    await missingPrivileges(destination, destinationName, required.destination),
+  ].filter((sentence): sentence is string => sentence !== null);
+  if (missing.length > 0) throw preconditionFailed(missing.join('; '));
   if (input.purpose === 'start' && !input.options.preExistingDestinationData) {
     const existing = await userNamespaces(destination);
     if (existing.length > 0) {

@@ -25,6 +25,8 @@ export const DESTINATION_DATABASE_ACTIONS = [
   'listCollections',
   'listIndexes',
 ];
+/** Actions on every database a reversal needs on the cluster it makes the destination (the unique index format check). */
+export const REVERSE_DATABASE_ACTIONS = ['validate'];
 export const CLUSTER_READ_ACTIONS = ['listDatabases'];
 export const WRITE_BLOCKING_ACTIONS = ['setUserWriteBlockMode', 'bypassWriteBlockingMode'];
 
@@ -41,15 +43,13 @@ export function requiredActions(input: PreflightInput): {
   const { writeBlocking, reversible } = input.options;
   const blocksDestination = writeBlocking !== 'none';
   const blocksSource = writeBlocking === 'sourceAndDestination' || reversible || input.purpose === 'reverse';
-  // A reversible sync writes to its source later on, so the source also needs the destination's actions.
+  // A reversible sync writes to its source later on, so the source also needs the destination's
+  // actions (and each side may be validated as a reversal's destination).
+  const both = [...SOURCE_DATABASE_ACTIONS, ...DESTINATION_DATABASE_ACTIONS, ...REVERSE_DATABASE_ACTIONS];
   const sourceDatabase =
-    reversible || input.purpose === 'reverse'
-      ? [...new Set([...SOURCE_DATABASE_ACTIONS, ...DESTINATION_DATABASE_ACTIONS])]
-      : SOURCE_DATABASE_ACTIONS;
+    reversible || input.purpose === 'reverse' ? [...new Set(both)] : SOURCE_DATABASE_ACTIONS;
   const destinationDatabase =
-    reversible || input.purpose === 'reverse'
-      ? [...new Set([...DESTINATION_DATABASE_ACTIONS, ...SOURCE_DATABASE_ACTIONS])]
-      : DESTINATION_DATABASE_ACTIONS;
+    reversible || input.purpose === 'reverse' ? [...new Set(both)] : DESTINATION_DATABASE_ACTIONS;
   return {
     source: {
       database: sourceDatabase,

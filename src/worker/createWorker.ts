@@ -25,6 +25,7 @@ const ACTIVITY_NAMES = Object.keys({
   buildIndexesAfterCopy: true,
   applyChanges: true,
   finalizeIndexes: true,
+  relaxIndexes: true,
   pingClusters: true,
 } satisfies Record<keyof SyncActivities, true>) as (keyof SyncActivities)[];
 

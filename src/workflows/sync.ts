@@ -59,7 +59,7 @@ function activityOptions(options: ActivityOptions, maximumAttempts: number): Act
 const checks = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '2 minutes' }, 3));
 const shortCalls = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '1 minute' }, 10));
 const catalogCalls = proxyActivities<SyncActivities>(
-  activityOptions({ startToCloseTimeout: '30 minutes' }, 10),
+  activityOptions({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 seconds' }, 10),
 );
 const longCalls = proxyActivities<SyncActivities>(
   activityOptions(
@@ -72,7 +72,10 @@ const longCalls = proxyActivities<SyncActivities>(
     20,
   ),
 );
-const indexCalls = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '6 hours' }, 5));
+// Index steps heartbeat: a worker killed mid-way is noticed in seconds, not hours.
+const indexCalls = proxyActivities<SyncActivities>(
+  activityOptions({ startToCloseTimeout: '6 hours', heartbeatTimeout: '20 seconds' }, 5),
+);
 // A ping is a measurement: a failure is reported as -1, not retried.
 const pingCalls = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '15 seconds' }, 1));
 
@@ -437,6 +440,8 @@ class SyncRun {
         const reversed = swapped(direction);
         // The old source was blocked at commit and becomes the destination: keep users off it.
         await shortCalls.setUserWriteBlocking({ cluster: reversed.destination, enabled: true });
+        // It holds the indexes with their constraints: relax them as for any destination until the next commit.
+        await indexCalls.relaxIndexes({ direction: reversed, options });
         Object.assign(s, {
           direction: reversed,
           state: 'RUNNING',

@@ -233,13 +233,15 @@ describe('a reversible sync run by users with a custom role', () => {
 
   test('a unique index on the original source in the legacy key format: PreconditionFailed', async () => {
     await cluster0.admin.db('shop').command({ emulatorMarkLegacyUniqueIndex: 'customers', index: 'email_1' });
+    const reply = await api.post('reverse', '{ }');
     await expectRefused(
       api,
-      await api.post('reverse', '{ }'),
+      reply,
       'PreconditionFailed',
       [/cluster0/, /shop\.customers/, /email_1/, /legacy/, /[Rr]esync/],
       'COMMITTED',
     );
+    expect(String(reply.body.errorDescription).match(/shop\.customers index email_1/g)).toHaveLength(1);
     await cluster0.admin
       .db('shop')
       .command({ emulatorMarkLegacyUniqueIndex: 'customers', index: 'email_1', legacy: false });

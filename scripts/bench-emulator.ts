@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       `change events/s: ${Math.round(events / eventSeconds)} (cluster-wide stream, ${events} inserts)`,
     );
     console.log(
-      `emulator resident memory: ${status.mem.resident} MB for ${dataMb.toFixed(1)} MB of stored documents (the oplog keeps a copy of each insert)`,
+      `emulator resident memory: ${status.mem.resident} MB for ${dataMb.toFixed(1)} MB of stored documents (resident set, including garbage not yet collected; the change history shares the stored bytes)`,
     );
   } finally {
     await client.close();

@@ -14,8 +14,15 @@ export function deserializeExact(buffer: Uint8Array): Document {
   return BSON.deserialize(buffer, exactDeserializeOptions);
 }
 
+/**
+ * Serialize into a buffer of its own: stored documents live long, and a slice of Node's shared
+ * 8 KB pool would keep the whole slab (and the garbage around it) alive with them.
+ */
 export function serialize(doc: Document): Buffer {
-  return Buffer.from(BSON.serialize(doc, { checkKeys: false, ignoreUndefined: false }));
+  const bytes = BSON.serialize(doc, { checkKeys: false, ignoreUndefined: false });
+  const owned = Buffer.allocUnsafeSlow(bytes.length);
+  owned.set(bytes);
+  return owned;
 }
 
 const RECEIVED_BYTES = Symbol('receivedBytes');

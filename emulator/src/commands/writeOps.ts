@@ -63,18 +63,38 @@ export function createCollectionRecorded(
   return collection;
 }
 
+interface ImageBytes {
+  preImageBytes?: Buffer;
+  postImageBytes?: Buffer;
+  decodedPre?: Document;
+  decodedPost?: Document;
+}
+
+/** Entries read their images through these prototype getters: decoded once, on first use. */
+const lazyImages: object = Object.create(Object.prototype, {
+  preImage: {
+    get(this: ImageBytes) {
+      if (this.preImageBytes === undefined) return undefined;
+      return (this.decodedPre ??= deserializeExact(this.preImageBytes));
+    },
+  },
+  postImage: {
+    get(this: ImageBytes) {
+      if (this.postImageBytes === undefined) return undefined;
+      return (this.decodedPost ??= deserializeExact(this.postImageBytes));
+    },
+  },
+});
+
 /**
- * Attach document images to an oplog entry as lazily decoded BSON: the history keeps the compact
- * bytes and only change streams that need an image pay for decoding it.
+ * Attach document images to an oplog entry as BSON bytes decoded on demand: the history keeps the
+ * compact bytes (shared with storage) and only change streams that need an image decode it.
  */
 function withImages<T extends object>(entry: T, images: { pre?: Buffer; post?: Buffer }): T {
-  const lazy = (raw: Buffer) => {
-    let doc: Document | undefined;
-    return { enumerable: true, get: () => (doc ??= deserializeExact(raw)) };
-  };
-  if (images.pre) Object.defineProperty(entry, 'preImage', lazy(images.pre));
-  if (images.post) Object.defineProperty(entry, 'postImage', lazy(images.post));
-  return entry;
+  return Object.assign(Object.create(lazyImages) as T, entry, {
+    preImageBytes: images.pre,
+    postImageBytes: images.post,
+  });
 }
 
 function prePostImages(collection: Collection): boolean {

@@ -80,15 +80,24 @@ export async function copyPartition(
 
   let batch: Document[] = [];
   let batchBytes = 0;
+  // One write in flight while the next batch is read: the source's reads and the destination's
+  // writes overlap. Writes stay in order, and the checkpoint only moves after a write completes.
+  const inFlight: { write: Promise<void> | null } = { write: null };
   const flush = async () => {
     if (batch.length === 0) return;
-    await writeBatch(destination, batch);
-    progress.documentsCopied += batch.length;
-    progress.bytesCopied += batchBytes;
-    if (!partition.naturalOrder) progress.lastId = encodeBound(batch[batch.length - 1]._id);
+    const documents = batch;
+    const bytes = batchBytes;
     batch = [];
     batchBytes = 0;
-    context.heartbeat(progress);
+    if (inFlight.write) await inFlight.write;
+    inFlight.write = writeBatch(destination, documents).then(() => {
+      progress.documentsCopied += documents.length;
+      progress.bytesCopied += bytes;
+      if (!partition.naturalOrder) progress.lastId = encodeBound(documents[documents.length - 1]._id);
+      context.heartbeat(progress);
+    });
+    // Observed here so a failure surfaces at the next await, not as an unhandled rejection.
+    inFlight.write.catch(() => undefined);
   };
 
   try {
@@ -102,11 +111,14 @@ export async function copyPartition(
     }
     context.throwIfCancelled();
     await flush();
+    if (inFlight.write) await inFlight.write;
   } catch (error) {
     context.throwIfCancelled();
     throw error;
   } finally {
     context.cancellationSignal?.removeEventListener('abort', closeOnCancel);
+    // Never return (or retry) while a write of this attempt is still running.
+    await inFlight.write?.catch(() => undefined);
     await cursor.close();
   }
   return {

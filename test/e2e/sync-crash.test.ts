@@ -1,7 +1,6 @@
 // Crashes: the whole service process killed with SIGKILL during the copy and during change event
 // application, and the Temporal dev server restarted on its SQLite file mid-sync. After each,
 // the sync completes and the destination equals the source: nothing lost, nothing duplicated.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,52 +9,10 @@ import { startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { findFreePort } from '../../src/temporal/freePort';
 import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
 import { compareClusters } from './helpers/compare';
+import { ServiceProcess } from './helpers/process';
 import { applyMixedWrites, SyncApi } from './helpers/service';
 
 jest.setTimeout(900_000);
-const root = path.join(__dirname, '..', '..');
-
-/** The service in its own process, as `npm start` runs it, so it can be killed like a crashed host. */
-class ServiceProcess {
-  private child: ChildProcess | undefined;
-  output = '';
-
-  constructor(private readonly args: string[]) {}
-
-  async start(api: SyncApi): Promise<void> {
-    // One node process (not the tsx wrapper, whose SIGKILL would orphan the real service).
-    this.child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'src', 'main.ts'), ...this.args],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    await api.waitFor(() => true, 120_000, 'the service to answer');
-    if (this.child.exitCode !== null) throw new Error(`the service exited: ${this.output}`);
-  }
-
-  kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  }
-}
 
 /** Keeps an application writing to a cluster until stopped; returns how many writes it made. */
 function startWriter(client: TestCluster['app'], prefix: string): { stop(): Promise<number> } {

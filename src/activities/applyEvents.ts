@@ -152,6 +152,8 @@ export async function applyChanges(
     throw asHistoryLost(error);
   } finally {
     context.cancellationSignal?.removeEventListener('abort', closeOnCancel);
+    // Never return (or be retried) while writes of this attempt are still running.
+    await applier.settle();
     await stream.close().catch(() => undefined);
   }
 

@@ -3,7 +3,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BuildIndexesMode } from './contract';
 import { createOnDestination, createRelaxedIndexes, listCatalogEntries } from './catalog';
 import { buildsIndexesFromEvents } from './indexSpecs';
-import { isNeverSyncedDatabase, isSyncedNamespace, type NamespaceFilters } from './namespaces';
+import {
+  isNeverSyncedDatabase,
+  isSyncedNamespace,
+  mayHaveSyncedCollections,
+  type NamespaceFilters,
+} from './namespaces';
 
 const NAMESPACE_NOT_FOUND = 26;
 const INDEX_NOT_FOUND = 27;
@@ -77,14 +82,36 @@ async function applyRename(context: DdlContext, db: string, coll: string, event:
   }
 }
 
+function hasFilters(filters: NamespaceFilters | undefined): boolean {
+  return !!filters && (filters.includeNamespaces.length > 0 || filters.excludeNamespaces.length > 0);
+}
+
+/**
+ * A dropped source database. With namespace filters the destination's database of that name may
+ * hold what the sync does not own (pre-existing data, excluded collections): only the synced
+ * collections are dropped (the source's per-collection drop events precede this one; dropping
+ * again is harmless).
+ */
+async function applyDropDatabase(context: DdlContext, db: string): Promise<void> {
+  if (isNeverSyncedDatabase(db)) return;
+  if (!hasFilters(context.filters)) {
+    await context.destination.db(db).dropDatabase();
+    return;
+  }
+  if (!mayHaveSyncedCollections(db, context.filters)) return;
+  for (const entry of await listCatalogEntries(context.destination.db(db))) {
+    if (!isSyncedNamespace(db, entry.name, context.filters)) continue;
+    await ignoringCodes([NAMESPACE_NOT_FOUND], () =>
+      context.destination.db(db).command({ drop: entry.name }),
+    );
+  }
+}
+
 /** Applies one DDL event to the destination; every step tolerates having been applied before. */
 export async function applyDdlEvent(context: DdlContext, event: Document): Promise<void> {
   const ns = (event.ns ?? {}) as { db: string; coll?: string };
   const operationType = event.operationType as string;
-  if (operationType === 'dropDatabase') {
-    if (!isNeverSyncedDatabase(ns.db)) await context.destination.db(ns.db).dropDatabase();
-    return;
-  }
+  if (operationType === 'dropDatabase') return applyDropDatabase(context, ns.db);
   const coll = ns.coll as string;
   if (operationType === 'rename') return applyRename(context, ns.db, coll, event);
   if (!isSyncedNamespace(ns.db, coll, context.filters)) return;

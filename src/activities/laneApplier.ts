@@ -34,6 +34,7 @@ export class LaneApplier {
   private readonly lanes: PendingEvent[][];
   private sequence = 0;
   private pending = 0;
+  private applying: Promise<void> | null = null;
 
   constructor(
     private readonly source: MongoClient,
@@ -56,13 +57,37 @@ export class LaneApplier {
       writes: crudWrites(event),
     });
     this.pending += 1;
-    if (this.pending >= this.flushThreshold) await this.flush();
+    if (this.pending >= this.flushThreshold) await this.startApplying();
   }
 
+  /** Applies every added event; when it returns, all of them are on the destination. */
   async flush(): Promise<void> {
-    if (this.pending === 0) return;
+    if (this.pending > 0) await this.startApplying();
+    const running = this.applying;
+    this.applying = null;
+    if (running) await running;
+  }
+
+  /** Waits for a running apply to end, whatever its outcome (before an attempt gives up). */
+  async settle(): Promise<void> {
+    await this.applying?.catch(() => undefined);
+  }
+
+  /**
+   * Hands the pending events to a background apply and returns, so the next events are read
+   * while these are written. At most one apply runs at a time, and each starts only after the
+   * previous one finished, so a document's events still reach the destination in order.
+   */
+  private async startApplying(): Promise<void> {
+    if (this.applying) await this.applying;
     const lanes = this.lanes.map((lane) => lane.splice(0, lane.length));
     this.pending = 0;
+    this.applying = this.applyLanes(lanes);
+    // Observed here so a failure surfaces at the next await, not as an unhandled rejection.
+    this.applying.catch(() => undefined);
+  }
+
+  private async applyLanes(lanes: PendingEvent[][]): Promise<void> {
     const deferred = (await Promise.all(lanes.map((lane) => this.applyLane(lane)))).flat();
     // A duplicate key on a unique index the destination keeps: every other lane is applied now,
     // so replaying the stalled events in stream order reproduces the source's sequence of states.

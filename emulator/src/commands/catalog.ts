@@ -4,7 +4,7 @@ import { type Document, Int32, Long } from 'bson';
 import { deserializeExact } from '../bson';
 import { ArrayCursorSource } from '../cursor';
 import { CommandError, ErrorCodes } from '../errors';
-import { compileFilter, compareValues, toNumber } from '../query';
+import { compileFilter, compareValues, parseCollationSpec, toNumber } from '../query';
 import { validatePipeline } from '../query/aggregate';
 import { validateCollectionName, validateDatabaseName, type ViewDefinition } from '../storage/catalog';
 import type { Collection, IndexSpec } from '../storage/collection';
@@ -101,6 +101,12 @@ function create(ctx: CommandContext): Document {
         codeName: 'Location40415',
       });
     options[key] = value;
+  }
+  if (options.collation !== undefined) {
+    // mongod stores the full spec (defaults filled in) and drops the simple collation.
+    const collation = parseCollationSpec(options.collation);
+    if (collation) options.collation = { ...collation, version: '57.1' };
+    else delete options.collation;
   }
   const existing = ctx.engine.catalog.collection(dbName, name) ?? ctx.engine.catalog.view(dbName, name);
   if (options.viewOn !== undefined) {

@@ -3,7 +3,7 @@
 import { type Document, Int32, Long } from 'bson';
 import { CommandError, ErrorCodes } from '../errors';
 import { userWritesBlocked } from '../engine';
-import { compileProjection, compileSort, evaluateLet, toNumber } from '../query';
+import { compileProjection, compileSort, evaluateLet, resolveCollation, toNumber } from '../query';
 import type { CommandContext, CommandTable } from './context';
 import { scanCollection } from './scan';
 import {
@@ -108,6 +108,7 @@ function parseUpdateStatement(statement: Document): UpdateSpec {
     multi: statement.multi === true,
     arrayFilters: statement.arrayFilters as Document[] | undefined,
     sort: statement.sort as Document | undefined,
+    collation: statement.collation,
   };
 }
 
@@ -166,6 +167,7 @@ function remove(ctx: CommandContext): Document {
       filter,
       limit,
       evaluateLet(ctx.command.let as Document | undefined),
+      statement.collation,
     );
   });
   return withWriteErrors({ n, ok: 1 }, errors);
@@ -194,9 +196,12 @@ function findAndModify(ctx: CommandContext): Document {
       `Namespace ${dbName}.${collName} is a view, not a collection`,
     );
   }
-  const sort = command.sort ? compileSort(command.sort as Document) : undefined;
+  const collation = resolveCollation(command.collation, collection?.options.collation);
+  const sort = command.sort ? compileSort(command.sort as Document, collation) : undefined;
   const variables = evaluateLet(command.let as Document | undefined);
-  const [match] = collection ? scanCollection(collection, query, { sort, limit: 1, variables }) : [];
+  const [match] = collection
+    ? scanCollection(collection, query, { sort, limit: 1, variables, collation })
+    : [];
 
   if (removeDoc) {
     if (!match || !collection) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
@@ -209,6 +214,7 @@ function findAndModify(ctx: CommandContext): Document {
     upsert: command.upsert === true,
     arrayFilters: command.arrayFilters as Document[] | undefined,
     variables,
+    collation: command.collation,
   };
   if (match && collection) {
     const next = computeUpdated(match.doc, spec, false);
@@ -267,6 +273,7 @@ function bulkWrite(ctx: CommandContext): Document {
           arrayFilters: op.arrayFilters as Document[] | undefined,
           sort: op.sort as Document | undefined,
           variables: evaluateLet(command.let as Document | undefined),
+          collation: op.collation,
         });
         counters.nMatched += outcome.n;
         counters.nModified += outcome.nModified;
@@ -289,6 +296,7 @@ function bulkWrite(ctx: CommandContext): Document {
           op.filter as Document,
           op.multi === true ? 0 : 1,
           evaluateLet(command.let as Document | undefined),
+          op.collation,
         );
         counters.nDeleted += n;
         if (!errorsOnly) results.push({ ok: 1, idx: new Int32(idx), n: new Int32(n) });

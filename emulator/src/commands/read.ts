@@ -5,7 +5,17 @@ import { deserializeExact } from '../bson';
 import { openChangeStream } from '../changestream';
 import { ArrayCursorSource, type CursorSource } from '../cursor';
 import { CommandError, ErrorCodes } from '../errors';
-import { compileProjection, compileSort, evaluateLet, getPathValues, keyString, toNumber } from '../query';
+import {
+  compileProjection,
+  compileSort,
+  evaluateLet,
+  getPathValues,
+  keyString,
+  resolveCollation,
+  toNumber,
+  type Collation,
+} from '../query';
+import { compareValues } from '../query/compare';
 import { runPipeline, validatePipeline } from '../query/aggregate';
 import type { Collection } from '../storage/collection';
 import type { CommandContext, CommandTable } from './context';
@@ -119,12 +129,14 @@ async function find(ctx: CommandContext): Promise<Document> {
     );
   const limit = rawLimit === 0 ? Infinity : rawLimit;
   let docs: Array<Buffer | Document> = [];
+  const collation = resolveCollation(command.collation, collection?.options.collation);
   if (collection) {
     const sortSpec = command.sort as Document | undefined;
-    const idSort = idSortDirection(sortSpec);
+    // The `_id` tree is in binary string order: under a collation the sort is done in memory.
+    const idSort = collation ? undefined : idSortDirection(sortSpec);
     const sort =
       idSort === undefined && sortSpec && Object.keys(sortSpec).length > 0
-        ? compileSort(sortSpec)
+        ? compileSort(sortSpec, collation)
         : undefined;
     const projection = command.projection as Document | undefined;
     const hasProjection = projection !== undefined && Object.keys(projection).length > 0;
@@ -135,6 +147,7 @@ async function find(ctx: CommandContext): Promise<Document> {
         idSort,
         skip + limit,
         evaluateLet(command.let as Document | undefined),
+        collation,
       ).slice(skip);
     } else {
       const matches = scanCollection(collection, filter, {
@@ -142,6 +155,7 @@ async function find(ctx: CommandContext): Promise<Document> {
         idSortDirection: idSort,
         limit: sort ? undefined : skip + limit,
         variables: evaluateLet(command.let as Document | undefined),
+        collation,
       });
       const selected = matches.slice(skip, limit === Infinity ? undefined : skip + limit);
       if (hasProjection) {
@@ -216,9 +230,10 @@ function count(ctx: CommandContext): Document {
     n = runViewPipeline(ctx, dbName, collName, [{ $match: query }]).length;
   } else {
     const collection = engine.catalog.collection(dbName, collName);
+    const collation = resolveCollation(command.collation, collection?.options.collation);
     if (!collection) n = 0;
     else if (Object.keys(query).length === 0) n = collection.count;
-    else n = scanCollection(collection, query, {}).length;
+    else n = scanCollection(collection, query, { collation }).length;
   }
   n = Math.max(0, n - skip);
   if (limit > 0) n = Math.min(n, limit);
@@ -235,21 +250,56 @@ function distinct(ctx: CommandContext): Document {
     );
   const query = (command.query as Document | undefined) ?? {};
   let docs: Document[];
+  let collation: Collation | undefined;
   if (engine.catalog.view(dbName, collName))
     docs = runViewPipeline(ctx, dbName, collName, [{ $match: query }]);
   else {
     const collection = engine.catalog.collection(dbName, collName);
-    docs = collection ? scanCollection(collection, query, {}).map((entry) => entry.doc) : [];
+    collation = resolveCollation(command.collation, collection?.options.collation);
+    docs = collection ? scanCollection(collection, query, { collation }).map((entry) => entry.doc) : [];
   }
-  const seen = new Map<string, unknown>();
+  const values: unknown[] = [];
+  const add = collation ? collatedDistinctAdder(values, collation) : binaryDistinctAdder(values);
   for (const doc of docs) {
     for (const value of getPathValues(doc, command.key)) {
-      const values = Array.isArray(value) ? value : [value];
-      for (const item of values)
-        if (item !== undefined && !seen.has(keyString(item))) seen.set(keyString(item), item);
+      if (Array.isArray(value)) for (const item of value) add(item);
+      else add(value);
     }
   }
-  return { values: [...seen.values()], ok: 1 };
+  return { values, ok: 1 };
+}
+
+function binaryDistinctAdder(values: unknown[]): (item: unknown) => void {
+  const seen = new Set<string>();
+  return (item) => {
+    if (item === undefined) return;
+    const key = keyString(item);
+    if (seen.has(key)) return;
+    seen.add(key);
+    values.push(item);
+  };
+}
+
+/**
+ * Under a collation, values equal by the collation are one distinct value (the first seen). A
+ * collation has no canonical key, so the seen values are kept sorted and searched by bisection.
+ */
+function collatedDistinctAdder(values: unknown[], collation: Collation): (item: unknown) => void {
+  const sorted: unknown[] = [];
+  return (item) => {
+    if (item === undefined) return;
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const c = compareValues(sorted[middle], item, collation);
+      if (c === 0) return;
+      if (c < 0) low = middle + 1;
+      else high = middle;
+    }
+    sorted.splice(low, 0, item);
+    values.push(item);
+  };
 }
 
 /** Documents of a view: its pipeline (resolved through views on views) then `extra`. */
@@ -317,6 +367,10 @@ function pipelineContext(ctx: CommandContext, db: string, coll: string) {
       return out;
     },
     variables: evaluateLet(ctx.command.let as Document | undefined),
+    collation: resolveCollation(
+      ctx.command.collation,
+      ctx.engine.catalog.collection(db, coll)?.options.collation,
+    ),
   };
 }
 
@@ -364,6 +418,12 @@ async function aggregate(ctx: CommandContext): Promise<Document> {
   }
   const last = pipeline[pipeline.length - 1];
   const writesOut = last && (last.$out !== undefined || last.$merge !== undefined);
+  if (writesOut && (command.readConcern as Document | undefined)?.level === 'linearizable') {
+    throw new CommandError(
+      ErrorCodes.InvalidOptions,
+      `${last.$out !== undefined ? '$out' : '$merge'} cannot be used with a 'linearizable' read concern level`,
+    );
+  }
   const body = writesOut ? pipeline.slice(0, -1) : pipeline;
   let results: Document[];
   let ns: string;
@@ -434,7 +494,10 @@ function writeAggregateOutput(ctx: CommandContext, stage: Document, results: Doc
       continue;
     }
     if (whenMatched === 'keepExisting') continue;
-    if (whenMatched === 'fail') throw new CommandError(ErrorCodes.DuplicateKey, 'E11000 duplicate key error');
+    if (whenMatched === 'fail') {
+      const idIndex = collection.findIndex({ _id: 1 }) ?? { v: 2, key: { _id: 1 }, name: '_id_' };
+      throw collection.duplicateKeyError(idIndex, { _id: doc._id });
+    }
     const before = deserializeExact(existing.raw);
     const after = whenMatched === 'replace' ? doc : { ...before, ...doc };
     writeNewVersion(

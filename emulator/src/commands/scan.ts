@@ -4,6 +4,8 @@
 import type { Document } from 'bson';
 import { deserializeExact } from '../bson';
 import { canonicalTypeOrder, compareValues, compileFilter, toNumber } from '../query';
+import type { Collation } from '../query/collation';
+import { containsString } from '../query/compare';
 import type { Collection, StoredDocument } from '../storage/collection';
 
 export interface ScannedDocument {
@@ -39,10 +41,14 @@ function isScalarId(value: unknown): boolean {
   return true;
 }
 
-/** The `_id` constraint a filter implies, when it can be answered from the `_id` tree. */
-export function idRangeOf(filter: Document): IdRange | undefined {
+/**
+ * The `_id` constraint a filter implies, when it can be answered from the `_id` tree. The tree is
+ * in binary string order, so under a collation a condition involving strings cannot use it.
+ */
+export function idRangeOf(filter: Document, collation?: Collation): IdRange | undefined {
   if (!Object.prototype.hasOwnProperty.call(filter, '_id')) return undefined;
   const condition = filter._id;
+  if (collation && containsString(condition)) return undefined;
   if (!isOperatorObject(condition))
     return isScalarId(condition)
       ? { equals: condition, lowerInclusive: true, upperInclusive: false }
@@ -74,6 +80,8 @@ export interface ScanOptions {
   limit?: number;
   /** The command's `let` variables, for `$expr` in the filter. */
   variables?: Document;
+  /** The command's collation (string comparisons in the filter). */
+  collation?: Collation;
 }
 
 /** All matching documents, in the order asked (natural order when no sort). */
@@ -82,15 +90,18 @@ export function scanCollection(
   filter: Document,
   options: ScanOptions,
 ): ScannedDocument[] {
+  const { collation } = options;
   const matcher =
-    Object.keys(filter).length === 0 ? undefined : compileFilter(filter, { variables: options.variables });
-  const range = idRangeOf(filter);
+    Object.keys(filter).length === 0
+      ? undefined
+      : compileFilter(filter, { variables: options.variables, collation });
+  const range = idRangeOf(filter, collation);
   const results: ScannedDocument[] = [];
   const limit = options.sort ? Infinity : (options.limit ?? Infinity);
   // The `_id` condition is checked on the stored id first, as an index would: documents it rules
   // out are never decoded (partitioning probes like {_id: {$type: ...}} stay cheap).
   const idMatcher = Object.prototype.hasOwnProperty.call(filter, '_id')
-    ? compileFilter({ _id: filter._id })
+    ? compileFilter({ _id: filter._id }, { collation })
     : undefined;
   const consider = (stored: StoredDocument): boolean => {
     if (idMatcher && !idMatcher({ _id: stored.id })) return true;
@@ -159,17 +170,18 @@ export function scanRaw(
   idSortDirection: 1 | -1 | undefined,
   limit: number,
   variables?: Document,
+  collation?: Collation,
 ): Buffer[] {
   const keys = Object.keys(filter);
   if (keys.length === 1 && keys[0] === '_id' && idSortDirection !== -1) {
-    const range = idRangeOf(filter);
+    const range = idRangeOf(filter, collation);
     if (range && range.equals === undefined && (range.lower !== undefined || range.upper !== undefined)) {
       const fast = scanIdRangeRaw(collection, range, limit);
       if (fast) return fast;
     }
   }
   if (keys.length > 0) {
-    return scanCollection(collection, filter, { idSortDirection, limit, variables }).map(
+    return scanCollection(collection, filter, { idSortDirection, limit, variables, collation }).map(
       (entry) => entry.stored.raw,
     );
   }

@@ -9,6 +9,7 @@ import {
   applyUpdate,
   compileFilter,
   compileSort,
+  resolveCollation,
   isOperatorUpdate,
   upsertSeedFromQuery,
   validateStorableDocument,
@@ -244,6 +245,8 @@ export interface UpdateSpec {
   sort?: Document;
   /** The command's `let` variables (filter `$expr` and pipeline updates). */
   variables?: Document;
+  /** The statement's `collation` option as sent (the collection's default applies without). */
+  collation?: unknown;
 }
 
 export interface UpdateOutcome {
@@ -296,10 +299,12 @@ export function performUpdate(
     );
   }
   const outcome: UpdateOutcome = { n: 0, nModified: 0 };
+  const collation = resolveCollation(spec.collation, collection?.options.collation);
   if (collection) {
     const matches = scanCollection(collection, spec.q, {
-      sort: spec.sort ? compileSort(spec.sort) : undefined,
+      sort: spec.sort ? compileSort(spec.sort, collation) : undefined,
       variables: spec.variables,
+      collation,
     });
     const targets = spec.multi ? matches : matches.slice(0, 1);
     for (const { stored, doc } of targets) {
@@ -337,8 +342,10 @@ export function performDelete(
   filter: Document,
   limit: number,
   variables?: Document,
+  collationSpec?: unknown,
 ): number {
   const collection = ctx.engine.catalog.collection(db, collName);
+  const collation = resolveCollation(collationSpec, collection?.options.collation);
   if (!collection) {
     if (ctx.engine.catalog.view(db, collName)) {
       throw new CommandError(
@@ -348,7 +355,7 @@ export function performDelete(
     }
     return 0;
   }
-  const matches = scanCollection(collection, filter, { variables });
+  const matches = scanCollection(collection, filter, { variables, collation });
   const targets = limit === 1 ? matches.slice(0, 1) : matches;
   for (const { stored, doc } of targets) deleteDocument(ctx, collection, stored, doc);
   return targets.length;

@@ -6,6 +6,7 @@ import { CommandError } from '../errors';
 import { isPlainObject } from './expr-core';
 import { compileFilter, type Matcher } from './match';
 import { compileSort } from './sort';
+import type { Collation } from './collation';
 import {
   compileCountStage,
   compileLimitStage,
@@ -34,6 +35,8 @@ export interface PipelineContext {
   collStats?: (spec: Document) => Document;
   /** `let` variables (names without `$$`). */
   variables?: Document;
+  /** The command's collation: string comparisons of $match, $sort and $group keys. */
+  collation?: Collation;
 }
 
 const STAGE_NAMES = new Set([
@@ -122,29 +125,30 @@ function mapStage(transform: DocumentTransform): Stage {
   };
 }
 
-function compileMatchStage(spec: unknown): Stage {
+function compileMatchStage(spec: unknown, collation: Collation | undefined): Stage {
   if (!isPlainObject(spec))
     throw new CommandError(15959, 'the match filter must be an expression in an object');
   // Filters with $expr depend on the variables, which differ between $lookup sub-pipeline runs.
-  compileFilter(spec);
+  compileFilter(spec, { collation });
   let cached: { variables: Document; matcher: Matcher } | undefined;
   return function* match(input, variables) {
-    if (cached?.variables !== variables) cached = { variables, matcher: compileFilter(spec, { variables }) };
+    if (cached?.variables !== variables)
+      cached = { variables, matcher: compileFilter(spec, { variables, collation }) };
     const { matcher } = cached;
     for (const doc of input) if (matcher(doc)) yield doc;
   };
 }
 
-function compileSortStage(spec: unknown): Stage {
+function compileSortStage(spec: unknown, collation?: Collation): Stage {
   if (!isPlainObject(spec)) throw new CommandError(15973, 'the $sort key specification must be an object');
   if (Object.keys(spec).length === 0)
     throw new CommandError(15976, '$sort stage must have at least one sort key');
-  const compare = compileSort(spec) ?? (() => 0);
+  const compare = compileSort(spec, collation) ?? (() => 0);
   // Array.prototype.sort is stable, so equal keys keep their input order.
   return (input) => [...input].sort(compare);
 }
 
-function compileSortByCountStage(spec: unknown): Stage {
+function compileSortByCountStage(spec: unknown, collation: Collation | undefined): Stage {
   const isExpression =
     (typeof spec === 'string' && spec.startsWith('$')) ||
     (isPlainObject(spec) && Object.keys(spec)[0]?.startsWith('$'));
@@ -154,7 +158,7 @@ function compileSortByCountStage(spec: unknown): Stage {
       'the sortByCount field must be defined as a $-prefixed path or an expression',
     );
   }
-  const group = compileGroupStage({ _id: spec, count: { $sum: 1 } });
+  const group = compileGroupStage({ _id: spec, count: { $sum: 1 } }, collation);
   const sort = compileSortStage({ count: -1 });
   return (input, variables) => sort(group(input, variables), variables);
 }
@@ -225,7 +229,7 @@ function compileStage(stage: Document, compiler: Compiler): Stage {
   const { ctx, runSubPipeline } = compiler;
   switch (name) {
     case '$match':
-      return compileMatchStage(spec);
+      return compileMatchStage(spec, ctx.collation);
     case '$project':
       return mapStage(compileProjectStage(spec));
     case '$addFields':
@@ -234,9 +238,9 @@ function compileStage(stage: Document, compiler: Compiler): Stage {
     case '$unset':
       return mapStage(compileUnsetStage(spec));
     case '$group':
-      return compileGroupStage(spec);
+      return compileGroupStage(spec, ctx.collation);
     case '$sort':
-      return compileSortStage(spec);
+      return compileSortStage(spec, ctx.collation);
     case '$skip':
       return compileSkipStage(spec);
     case '$limit':
@@ -263,7 +267,7 @@ function compileStage(stage: Document, compiler: Compiler): Stage {
     case '$facet':
       return compileFacetStage(spec, compiler);
     case '$sortByCount':
-      return compileSortByCountStage(spec);
+      return compileSortByCountStage(spec, ctx.collation);
     case '$redact':
       return compileRedactStage(spec);
     case '$documents':

@@ -15,6 +15,7 @@ import type {
   ObjectId,
   Timestamp,
 } from 'bson';
+import type { Collation } from './collation';
 
 // Canonical type brackets, numbered as mongod numbers them.
 export const TypeOrder = {
@@ -349,7 +350,7 @@ function dbRefDocument(ref: DBRef): Document {
   return Object.assign(doc, ref.fields);
 }
 
-function compareObjects(a: Document, b: Document): number {
+function compareObjects(a: Document, b: Document, collation?: Collation): number {
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
   const length = Math.min(keysA.length, keysB.length);
@@ -360,18 +361,18 @@ function compareObjects(a: Document, b: Document): number {
     if (typeDiff !== 0) return typeDiff < 0 ? -1 : 1;
     const nameDiff = compareStrings(keysA[i], keysB[i]);
     if (nameDiff !== 0) return nameDiff;
-    const valueDiff = compareValues(va, vb);
+    const valueDiff = compareValues(va, vb, collation);
     if (valueDiff !== 0) return valueDiff;
   }
   return keysA.length === keysB.length ? 0 : keysA.length < keysB.length ? -1 : 1;
 }
 
-function compareArrays(a: unknown[], b: unknown[]): number {
+function compareArrays(a: unknown[], b: unknown[], collation?: Collation): number {
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
     const typeDiff = canonicalTypeOrder(a[i]) - canonicalTypeOrder(b[i]);
     if (typeDiff !== 0) return typeDiff < 0 ? -1 : 1;
-    const valueDiff = compareValues(a[i], b[i]);
+    const valueDiff = compareValues(a[i], b[i], collation);
     if (valueDiff !== 0) return valueDiff;
   }
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
@@ -381,9 +382,13 @@ function sign(n: number): number {
   return n < 0 ? -1 : n > 0 ? 1 : 0;
 }
 
-/** MongoDB's total order over BSON values: -1, 0 or 1. */
-export function compareValues(a: unknown, b: unknown): number {
-  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
+/**
+ * MongoDB's total order over BSON values: -1, 0 or 1. Strings (and symbols), also inside
+ * documents and arrays, compare by `collation` when given, by code point otherwise.
+ */
+export function compareValues(a: unknown, b: unknown, collation?: Collation): number {
+  if (typeof a === 'string' && typeof b === 'string')
+    return collation ? collation.compare(a, b) : compareStrings(a, b);
   const ta = canonicalTypeOrder(a);
   const tb = canonicalTypeOrder(b);
   if (ta !== tb) return ta < tb ? -1 : 1;
@@ -396,14 +401,16 @@ export function compareValues(a: unknown, b: unknown): number {
     case TypeOrder.number:
       return compareNumbers(a, b);
     case TypeOrder.string:
-      return compareStrings(stringValue(a), stringValue(b));
+      return collation
+        ? collation.compare(stringValue(a), stringValue(b))
+        : compareStrings(stringValue(a), stringValue(b));
     case TypeOrder.object: {
       const da = bsonTag(a as object) === 'DBRef' ? dbRefDocument(a as DBRef) : (a as Document);
       const db = bsonTag(b as object) === 'DBRef' ? dbRefDocument(b as DBRef) : (b as Document);
-      return compareObjects(da, db);
+      return compareObjects(da, db, collation);
     }
     case TypeOrder.array:
-      return compareArrays(a as unknown[], b as unknown[]);
+      return compareArrays(a as unknown[], b as unknown[], collation);
     case TypeOrder.binData: {
       const x = binaryParts(a);
       const y = binaryParts(b);
@@ -439,10 +446,20 @@ export function compareValues(a: unknown, b: unknown): number {
   }
 }
 
-export function valuesEqual(a: unknown, b: unknown): boolean {
+export function valuesEqual(a: unknown, b: unknown, collation?: Collation): boolean {
   if (a === b) return true;
-  if (typeof a === 'string' && typeof b === 'string') return false;
-  return compareValues(a, b) === 0;
+  if (typeof a === 'string' && typeof b === 'string')
+    return collation ? collation.compare(a, b) === 0 : false;
+  return compareValues(a, b, collation) === 0;
+}
+
+/** Whether a value is or contains a string (or symbol): the values a collation can affect. */
+export function containsString(value: unknown): boolean {
+  if (typeof value === 'string') return true;
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(containsString);
+  if (isPlainDocument(value)) return Object.values(value).some(containsString);
+  return bsonTag(value) === 'BSONSymbol' || bsonTag(value) === 'DBRef';
 }
 
 // ---------------------------------------------------------------------------------------------

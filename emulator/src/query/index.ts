@@ -12,4 +12,5 @@ export {
 } from './update';
 export { compileProjection } from './projection';
 export { compileSort } from './sort';
+export { parseCollation, parseCollationSpec, resolveCollation, type Collation } from './collation';
 export { evaluateLet } from './expression';

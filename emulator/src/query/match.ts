@@ -8,10 +8,12 @@ import {
   bsonTypeName,
   canonicalTypeOrder,
   compareValues,
+  containsString,
   isPlainDocument,
   keyString,
   toNumber,
 } from './compare';
+import type { Collation } from './collation';
 import { evaluateExpression } from './expression';
 import { compileJsonSchema } from './json-schema';
 import { compilePath, getField, getPath, walkPath, type CompiledPath } from './paths';
@@ -25,11 +27,18 @@ type Clause = { kind: 'test'; test: ValueTest; negated: boolean } | { kind: 'not
 
 interface CompileContext {
   variables?: Document;
+  /** String comparisons (equality, ranges, $in) use this collation; code point order without. */
+  collation?: Collation;
 }
 
-export function compileFilter(filter: Document, options: { variables?: Document } = {}): Matcher {
+export interface FilterOptions {
+  variables?: Document;
+  collation?: Collation;
+}
+
+export function compileFilter(filter: Document, options: FilterOptions = {}): Matcher {
   if (!isPlainDocument(filter)) throw badValue('filter must be an object');
-  return compileDocument(filter, { variables: options.variables });
+  return compileDocument(filter, { variables: options.variables, collation: options.collation });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,12 +165,14 @@ function regexParts(value: BSONRegExp | RegExp): { pattern: string; options: str
 function compileValueSpec(spec: unknown, ctx: CompileContext): Clause[] {
   if (isOperatorObject(spec)) return compileOperators(spec, ctx);
   if (isRegex(spec)) return [positive(regexValueTest(spec))];
-  return [positive(equalityTest(spec))];
+  return [positive(equalityTest(spec, ctx.collation))];
 }
 
 /** A predicate over one value (an array element, or the value a $pull condition inspects). */
-export function compileValuePredicate(spec: unknown, options: { variables?: Document } = {}): ValueTest {
-  return clausesPredicate(compileValueSpec(spec, { variables: options.variables }));
+export function compileValuePredicate(spec: unknown, options: FilterOptions = {}): ValueTest {
+  return clausesPredicate(
+    compileValueSpec(spec, { variables: options.variables, collation: options.collation }),
+  );
 }
 
 function clausesPredicate(clauses: Clause[]): ValueTest {
@@ -217,22 +228,22 @@ function compileOperators(spec: Document, ctx: CompileContext): Clause[] {
     const arg = spec[operator];
     switch (operator) {
       case '$eq':
-        clauses.push(positive(equalityTest(arg)));
+        clauses.push(positive(equalityTest(arg, ctx.collation)));
         break;
       case '$ne':
-        clauses.push(negative(equalityTest(arg)));
+        clauses.push(negative(equalityTest(arg, ctx.collation)));
         break;
       case '$gt':
       case '$gte':
       case '$lt':
       case '$lte':
-        clauses.push(positive(comparisonTest(operator, arg)));
+        clauses.push(positive(comparisonTest(operator, arg, ctx.collation)));
         break;
       case '$in':
-        clauses.push(positive(inTest(operator, arg)));
+        clauses.push(positive(inTest(operator, arg, ctx.collation)));
         break;
       case '$nin':
-        clauses.push(negative(inTest(operator, arg)));
+        clauses.push(negative(inTest(operator, arg, ctx.collation)));
         break;
       case '$exists': {
         const exists: ValueTest = (v) => v !== undefined;
@@ -322,9 +333,13 @@ function smallNumber(v: unknown): number | undefined {
   return tag === 'Int32' || tag === 'Double' ? (v as Int32 | Double).value : undefined;
 }
 
-function equalityTest(x: unknown): ValueTest {
+function equalityTest(x: unknown, collation?: Collation): ValueTest {
   if (x === null || x === undefined) {
     return (v) => v === null || v === undefined || (Array.isArray(v) && v.includes(null));
+  }
+  if (collation && containsString(x)) {
+    const order = canonicalTypeOrder(x);
+    return anyElement((v) => canonicalTypeOrder(v) === order && compareValues(v, x, collation) === 0);
   }
   if (typeof x === 'string') {
     return (v) => v === x || (Array.isArray(v) && v.includes(x));
@@ -343,7 +358,7 @@ function equalityTest(x: unknown): ValueTest {
 
 type ComparisonOperator = '$gt' | '$gte' | '$lt' | '$lte';
 
-function comparisonTest(operator: ComparisonOperator, x: unknown): ValueTest {
+function comparisonTest(operator: ComparisonOperator, x: unknown, collation?: Collation): ValueTest {
   const inclusive = operator === '$gte' || operator === '$lte';
   const greater = operator === '$gt' || operator === '$gte';
   const accept = (c: number) => (c === 0 ? inclusive : greater ? c > 0 : c < 0);
@@ -368,19 +383,20 @@ function comparisonTest(operator: ComparisonOperator, x: unknown): ValueTest {
       const vIsNaN = Number.isNaN(toNumber(v));
       if (xIsNaN || vIsNaN) return xIsNaN && vIsNaN && inclusive;
     }
-    return accept(compareValues(v, x));
+    return accept(compareValues(v, x, collation));
   };
   return anyElement(one);
 }
 
-function inTest(operator: string, arg: unknown): ValueTest {
+function inTest(operator: string, arg: unknown, collation?: Collation): ValueTest {
   if (!Array.isArray(arg)) throw badValue(`${operator} needs an array`);
   const tests: ValueTest[] = [];
   const keys = new Set<string>();
   for (const element of arg) {
     if (isOperatorObject(element)) throw badValue(`cannot nest $ under ${operator}`);
     if (isRegex(element)) tests.push(regexValueTest(element));
-    else if (element === null || arg.length <= 8) tests.push(equalityTest(element));
+    else if (element === null || arg.length <= 8 || (collation && containsString(element)))
+      tests.push(equalityTest(element, collation));
     else keys.add(keyString(element));
   }
   if (keys.size > 0) tests.push(anyElement((v) => keys.has(keyString(v))));
@@ -458,7 +474,7 @@ function allClauses(arg: unknown, ctx: CompileContext): Clause[] {
     if (isElemMatch(element)) return positive(elemMatchTest((element as Document).$elemMatch, ctx));
     if (isOperatorObject(element)) throw badValue('no $ expressions in $all');
     if (isRegex(element)) return positive(regexValueTest(element));
-    return positive(equalityTest(element));
+    return positive(equalityTest(element, ctx.collation));
   });
 }
 

@@ -2,6 +2,7 @@
 // ascending and its largest descending; missing sorts as null; an empty array below null.
 import type { Document } from 'bson';
 import { CommandError } from '../errors';
+import type { Collation } from './collation';
 import { compareValues, isPlainDocument, toNumber } from './compare';
 import { compilePath, getField, walkPath, type CompiledPath } from './paths';
 
@@ -23,7 +24,12 @@ function sortDirection(name: string, value: unknown): 1 | -1 | undefined {
 }
 
 /** The value a document sorts by on one key. */
-export function sortKeyValue(doc: unknown, path: CompiledPath, direction: 1 | -1): unknown {
+export function sortKeyValue(
+  doc: unknown,
+  path: CompiledPath,
+  direction: 1 | -1,
+  collation?: Collation,
+): unknown {
   if (path.parts.length === 1 && isPlainDocument(doc)) {
     const value = getField(doc, path.parts[0]);
     if (!Array.isArray(value)) return value === undefined ? null : value;
@@ -31,7 +37,7 @@ export function sortKeyValue(doc: unknown, path: CompiledPath, direction: 1 | -1
   let best: unknown;
   let found = false;
   const consider = (candidate: unknown) => {
-    if (!found || compareValues(candidate, best) * direction < 0) {
+    if (!found || compareValues(candidate, best, collation) * direction < 0) {
       best = candidate;
       found = true;
     }
@@ -45,7 +51,11 @@ export function sortKeyValue(doc: unknown, path: CompiledPath, direction: 1 | -1
   return found ? best : null;
 }
 
-export function compileSort(sort: Document | undefined): DocumentComparator | undefined {
+/** A comparator for a sort specification; strings compare by `collation` when given. */
+export function compileSort(
+  sort: Document | undefined,
+  collation?: Collation,
+): DocumentComparator | undefined {
   if (!sort) return undefined;
   const keys: SortKey[] = [];
   for (const name of Object.keys(sort)) {
@@ -55,7 +65,11 @@ export function compileSort(sort: Document | undefined): DocumentComparator | un
   if (keys.length === 0) return undefined;
   return (a, b) => {
     for (const { path, direction } of keys) {
-      const c = compareValues(sortKeyValue(a, path, direction), sortKeyValue(b, path, direction));
+      const c = compareValues(
+        sortKeyValue(a, path, direction, collation),
+        sortKeyValue(b, path, direction, collation),
+        collation,
+      );
       if (c !== 0) return c * direction;
     }
     return 0;

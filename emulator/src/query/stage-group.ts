@@ -3,7 +3,8 @@
 // int, as mongod does.
 import type { Document } from 'bson';
 import { CommandError } from '../errors';
-import { compareValues, keyString } from './compare';
+import type { Collation } from './collation';
+import { compareValues, containsString, keyString } from './compare';
 import { addNumbers } from './expr-arith';
 import { isNullish, isPlainObject } from './expr-core';
 import { decimalArithmetic, isNumeric, makeDouble, makeInt, numericKind, toJsNumber } from './expr-numeric';
@@ -271,8 +272,36 @@ export class GroupState {
   }
 }
 
+/**
+ * Group keys containing strings compare by the collation when there is one: they have no
+ * canonical string key then, so those groups are kept sorted by their `_id` and found by bisection.
+ */
+class CollatedGroups {
+  private readonly sorted: GroupState[] = [];
+
+  constructor(private readonly collation: Collation) {}
+
+  find(id: unknown): { group: GroupState | undefined; index: number } {
+    let low = 0;
+    let high = this.sorted.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const c = compareValues(this.sorted[middle].id, id, this.collation);
+      if (c === 0) return { group: this.sorted[middle], index: middle };
+      if (c < 0) low = middle + 1;
+      else high = middle;
+    }
+    return { group: undefined, index: low };
+  }
+
+  insert(index: number, group: GroupState): void {
+    this.sorted.splice(index, 0, group);
+  }
+}
+
 export function compileGroupStage(
   spec: unknown,
+  collation?: Collation,
 ): (input: Iterable<Document>, variables: Document) => Document[] {
   if (!isPlainObject(spec)) throw groupError(15947, "a group's fields must be specified in an object");
   if (!('_id' in spec)) throw groupError(15955, 'a group specification must include an _id');
@@ -280,17 +309,31 @@ export function compileGroupStage(
   const idExpr = spec._id;
   return (input, variables) => {
     const groups = new Map<string, GroupState>();
+    const collated = collation ? new CollatedGroups(collation) : undefined;
+    const order: GroupState[] = [];
     for (const doc of input) {
       const evaluated = evaluateExpression(idExpr, doc, variables);
       const id = evaluated === undefined ? null : evaluated;
-      const key = keyString(id);
-      let group = groups.get(key);
-      if (!group) {
-        group = new GroupState(id, fields);
-        groups.set(key, group);
+      let group: GroupState | undefined;
+      if (collated && containsString(id)) {
+        const found = collated.find(id);
+        group = found.group;
+        if (!group) {
+          group = new GroupState(id, fields);
+          collated.insert(found.index, group);
+          order.push(group);
+        }
+      } else {
+        const key = keyString(id);
+        group = groups.get(key);
+        if (!group) {
+          group = new GroupState(id, fields);
+          groups.set(key, group);
+          order.push(group);
+        }
       }
       group.add(doc, variables);
     }
-    return [...groups.values()].map((group) => group.result());
+    return order.map((group) => group.result());
   };
 }

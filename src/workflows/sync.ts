@@ -58,8 +58,14 @@ function activityOptions(options: ActivityOptions, maximumAttempts: number): Act
 
 const checks = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '2 minutes' }, 3));
 const shortCalls = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '1 minute' }, 10));
+// Fan-out work (planning, copy) goes through the task queue, never eagerly to the worker that ran
+// the workflow task: eager dispatch would keep every partition on that one worker and defeat
+// scaling out with more worker processes.
 const catalogCalls = proxyActivities<SyncActivities>(
-  activityOptions({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 seconds' }, 10),
+  activityOptions(
+    { startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 seconds', allowEagerDispatch: false },
+    10,
+  ),
 );
 const longCalls = proxyActivities<SyncActivities>(
   activityOptions(
@@ -68,6 +74,7 @@ const longCalls = proxyActivities<SyncActivities>(
       heartbeatTimeout: '20 seconds',
       // A paused copy must really have stopped before a resumed one writes the same range.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      allowEagerDispatch: false,
     },
     20,
   ),

@@ -51,11 +51,23 @@ export async function snapshotCluster(client: MongoClient): Promise<ClusterSnaps
   return snapshot;
 }
 
+export interface CompareOptions {
+  /** Only namespaces (`db.coll`) this accepts are compared, on both sides; default all. */
+  namespaces?: (ns: string) => boolean;
+  /** Whether index lists are compared (default true). */
+  indexes?: boolean;
+}
+
 /** Differences between two clusters, as readable lines (empty when they are equal). */
-export async function compareClusters(source: MongoClient, destination: MongoClient): Promise<string[]> {
+export async function compareClusters(
+  source: MongoClient,
+  destination: MongoClient,
+  options: CompareOptions = {},
+): Promise<string[]> {
   const [a, b] = await Promise.all([snapshotCluster(source), snapshotCluster(destination)]);
   const differences: string[] = [];
-  const names = new Set([...Object.keys(a.namespaces), ...Object.keys(b.namespaces)]);
+  const selected = options.namespaces ?? (() => true);
+  const names = new Set([...Object.keys(a.namespaces), ...Object.keys(b.namespaces)].filter(selected));
   for (const ns of [...names].sort()) {
     const left = a.namespaces[ns];
     const right = b.namespaces[ns];
@@ -65,7 +77,7 @@ export async function compareClusters(source: MongoClient, destination: MongoCli
       if (left.type !== right.type) differences.push(`${ns}: type ${left.type} vs ${right.type}`);
       if (left.options !== right.options)
         differences.push(`${ns}: options ${left.options} vs ${right.options}`);
-      if (left.indexes.join('\n') !== right.indexes.join('\n'))
+      if (options.indexes !== false && left.indexes.join('\n') !== right.indexes.join('\n'))
         differences.push(`${ns}: indexes ${left.indexes.join(' ')} vs ${right.indexes.join(' ')}`);
       if (left.documents.length !== right.documents.length)
         differences.push(`${ns}: ${left.documents.length} vs ${right.documents.length} documents`);

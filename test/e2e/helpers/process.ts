@@ -46,3 +46,42 @@ export class ServiceProcess {
     });
   }
 }
+
+/** An extra worker process (`worker.ts`): activities and workflow tasks only, no API. */
+export class WorkerProcess {
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(private readonly args: string[]) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the worker and waits until it polls its task queue (it logs "worker running"). */
+  async start(timeoutMs = 120_000): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker.ts'), ...this.args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes('worker running')) {
+      if (child.exitCode !== null) throw new Error(`the worker exited: ${this.output}`);
+      if (Date.now() > deadline) throw new Error(`the worker did not start: ${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** SIGTERM: the worker shuts down gracefully, letting in-flight activities finish. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -16,6 +16,29 @@ import { startService } from '../src/main';
 import { createLogger } from '../src/logger';
 import { installTemporalRuntime } from '../src/worker/runtimeLogging';
 import { startDevServer } from '../src/temporal/devServer';
+import { Client, Connection } from '@temporalio/client';
+import { syncWorkflowId, type ServiceConfig } from '../src/config';
+
+/** BENCH_TRACE=1: each activity's duration from the workflow history, to see where time goes. */
+async function printActivityTimeline(address: string, config: ServiceConfig): Promise<void> {
+  const connection = await Connection.connect({ address });
+  const history = await new Client({ connection }).workflow.getHandle(syncWorkflowId(config)).fetchHistory();
+  const scheduled = new Map<string, { type: string; at: number }>();
+  const millis = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
+  const start = millis(history.events?.[0]?.eventTime);
+  for (const event of history.events ?? []) {
+    const at = millis(event.eventTime) - start;
+    const attributes = event.activityTaskScheduledEventAttributes;
+    if (attributes) scheduled.set(String(event.eventId), { type: attributes.activityType?.name ?? '', at });
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed) {
+      const entry = scheduled.get(String(completed.scheduledEventId));
+      console.log(`  ${entry?.type} +${entry?.at} ms → +${at} ms`);
+    }
+  }
+  await connection.close();
+}
 
 const COLLECTIONS = 4;
 const DOCS_PER_COLLECTION = Number(process.env.BENCH_DOCS_PER_COLLECTION ?? 50_000);
@@ -214,7 +237,11 @@ async function main(): Promise<void> {
       'ERROR',
     ]);
     service = await startService(config, {
-      tuning: { targetPartitionBytes: 8 * 1024 * 1024, applyBatchMs: 2000 },
+      tuning: {
+        targetPartitionBytes: Number(process.env.BENCH_PARTITION_MB ?? 8) * 1024 * 1024,
+        copyConcurrency: Number(process.env.BENCH_COPY_CONCURRENCY ?? 8),
+        applyBatchMs: 2000,
+      },
     });
     const api = service.apiUrl;
     const post = async (endpoint: string, body: unknown = {}) =>
@@ -246,6 +273,11 @@ async function main(): Promise<void> {
     });
     await waitFor((p) => p.info === 'change event application');
     const serviceCopySeconds = (performance.now() - started) / 1000;
+    if (process.env.BENCH_TRACE)
+      await printActivityTimeline(
+        temporal.address,
+        parseServiceConfig(['--cluster0', cluster0.uri, '--cluster1', cluster1.uri, '--id', 'bench']),
+      );
     report(
       `copy: service ${Math.round(totalDocs / serviceCopySeconds)} docs/s (${serviceCopySeconds.toFixed(1)} s) vs baseline ${Math.round(totalDocs / baselineCopySeconds)} docs/s (${baselineCopySeconds.toFixed(1)} s): ${(baselineCopySeconds / serviceCopySeconds).toFixed(2)}x`,
     );

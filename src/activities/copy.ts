@@ -70,9 +70,9 @@ export async function copyPartition(
   const batchDocuments = input.batchSize ?? DEFAULT_BATCH_DOCUMENTS;
 
   const cursor = partition.naturalOrder
-    ? source.find({}, { ...EXACT_TYPES, batchSize: batchDocuments })
+    ? source.find({}, { raw: true, batchSize: batchDocuments })
     : source
-        .find(partitionFilter(partition, progress.lastId), { ...EXACT_TYPES, batchSize: batchDocuments })
+        .find(partitionFilter(partition, progress.lastId), { raw: true, batchSize: batchDocuments })
         .sort({ _id: 1 })
         .hint({ _id: 1 });
   const closeOnCancel = () => void cursor.close().catch(() => undefined);
@@ -101,9 +101,12 @@ export async function copyPartition(
   };
 
   try {
-    for await (const document of cursor) {
+    for await (const raw of cursor) {
       context.throwIfCancelled();
-      const size = BSON.calculateObjectSize(document);
+      const bytes = raw as unknown as Uint8Array; // `raw: true` yields each document's BSON bytes
+      // Read raw, so each document's size comes with it instead of being measured again.
+      const size = bytes.length;
+      const document = BSON.deserialize(bytes, EXACT_TYPES);
       if (batch.length > 0 && (batch.length >= batchDocuments || batchBytes + size > MAX_BATCH_BYTES))
         await flush();
       batch.push(document);

@@ -84,6 +84,12 @@ function checkHint(collection: Collection | undefined, hint: unknown): void {
   }
 }
 
+function isIdOnlyProjection(projection: Document): boolean {
+  const keys = Object.keys(projection);
+  const include = projection._id;
+  return keys.length === 1 && keys[0] === '_id' && (include === true || toNumber(include) === 1);
+}
+
 function idSortDirection(sort: Document | undefined): 1 | -1 | undefined {
   if (!sort) return undefined;
   const keys = Object.keys(sort);
@@ -158,7 +164,10 @@ async function find(ctx: CommandContext): Promise<Document> {
         collation,
       });
       const selected = matches.slice(skip, limit === Infinity ? undefined : skip + limit);
-      if (hasProjection) {
+      if (hasProjection && isIdOnlyProjection(projection)) {
+        // Covered by the `_id` index, as in mongod: the documents themselves are not read.
+        docs = selected.map((entry) => ({ _id: entry.stored.id }));
+      } else if (hasProjection) {
         const project = compileProjection(projection, { query: filter });
         docs = selected.map((entry) => project(entry.doc));
       } else {

@@ -103,8 +103,20 @@ export function scanCollection(
   const idMatcher = Object.prototype.hasOwnProperty.call(filter, '_id')
     ? compileFilter({ _id: filter._id }, { collation })
     : undefined;
+  // A filter on `_id` alone is decided by the stored id: matches are decoded only if read.
+  const decidedById = idMatcher !== undefined && Object.keys(filter).length === 1;
   const consider = (stored: StoredDocument): boolean => {
     if (idMatcher && !idMatcher({ _id: stored.id })) return true;
+    if (decidedById) {
+      let decoded: Document | undefined;
+      results.push({
+        stored,
+        get doc() {
+          return (decoded ??= deserializeExact(stored.raw));
+        },
+      });
+      return results.length < limit;
+    }
     const doc = deserializeExact(stored.raw);
     if (!matcher || matcher(doc)) results.push({ stored, doc });
     return results.length < limit;

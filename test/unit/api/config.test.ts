@@ -55,9 +55,9 @@ describe('parseServiceConfig', () => {
       '--task-queue',
       'q1',
       '--data-dir',
-      '/tmp/d',
+      'data/d',
       '--logPath',
-      '/tmp/logs',
+      'data/logs',
       '--verbosity',
       'debug',
     ]);
@@ -68,8 +68,8 @@ describe('parseServiceConfig', () => {
       temporalAddress: 'localhost:7233',
       temporalNamespace: 'sync',
       taskQueue: 'q1',
-      dataDir: '/tmp/d',
-      logPath: '/tmp/logs',
+      dataDir: 'data/d',
+      logPath: 'data/logs',
       verbosity: 'DEBUG',
     });
   });

@@ -320,7 +320,10 @@ describe('sync workflow through the REST API (mock activities)', () => {
     expect(clusters.applyInputs.length).toBe(batchesAtPause);
 
     expect(await post('resume')).toEqual({ status: 200, body: { success: true } });
-    await waitForProgress((p) => p.state === 'RUNNING' && p.canCommit === true);
+    // canCommit can be true again before the first batch after resume is scheduled: wait for it.
+    await waitForProgress(
+      (p) => p.state === 'RUNNING' && p.canCommit === true && clusters.applyInputs.length > batchesAtPause,
+    );
     const resumedBatch = clusters.applyInputs[batchesAtPause];
     expect(resumedBatch.resumeToken).toBe(`token-${batchesAtPause}`);
     expectRejected(await post('reverse'), 409, 'InvalidStateTransition');

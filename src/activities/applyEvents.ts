@@ -9,7 +9,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { ClusterClients } from './clusters';
 import type { ApplyChangesInput, ApplyChangesResult, OperationTime } from './contract';
-import { EXACT_TYPES } from './bsonOptions';
+import { EXACT_TYPES, serverErrorCode } from './bsonOptions';
 import { compareOperationTimes, eventKind, resumeTokenTime, toOperationTime } from './changeEvents';
 import { activityContext } from './context';
 import { applyDdlEvent, type DdlContext } from './ddl';
@@ -51,11 +51,8 @@ function streamOptions(input: ApplyChangesInput, resumeToken: string | null): Ch
 }
 
 function asHistoryLost(error: unknown): unknown {
-  if (
-    error instanceof MongoServerError &&
-    typeof error.code === 'number' &&
-    HISTORY_LOST_CODES.has(error.code)
-  ) {
+  const code = serverErrorCode(error);
+  if (error instanceof MongoServerError && code !== undefined && HISTORY_LOST_CODES.has(code)) {
     return ApplicationFailure.nonRetryable(
       `the source's change stream history no longer reaches the sync's resume point: ${error.message}`,
       'ChangeStreamHistoryLost',

@@ -1,6 +1,7 @@
 import { Binary, MongoServerError, type Db, type Document, type MongoClient } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CatalogResult, CollectionPlan, SyncOptions } from './contract';
+import { serverErrorCode } from './bsonOptions';
 import { isSyncedNamespace, mayHaveSyncedCollections, type NamespaceFilters } from './namespaces';
 import {
   indexBuildTime,
@@ -72,7 +73,7 @@ export async function createOnDestination(
   try {
     await destination.db(entry.db).command({ create: entry.name, ...relaxCollectionOptions(entry.options) });
   } catch (error) {
-    if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+    if (!(error instanceof MongoServerError && serverErrorCode(error) === NAMESPACE_EXISTS)) throw error;
   }
 }
 
@@ -80,7 +81,7 @@ export async function listIndexSpecs(db: Db, coll: string): Promise<Document[]> 
   try {
     return await db.collection(coll).listIndexes().toArray();
   } catch (error) {
-    if (error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND) return [];
+    if (error instanceof MongoServerError && serverErrorCode(error) === NAMESPACE_NOT_FOUND) return [];
     throw error;
   }
 }

@@ -7,7 +7,7 @@ import {
 } from 'mongodb';
 import type { ClusterClients } from './clusters';
 import type { CopyPartitionInput, CopyPartitionResult, Partition } from './contract';
-import { EXACT_TYPES } from './bsonOptions';
+import { EXACT_TYPES, serverErrorCode } from './bsonOptions';
 import { activityContext } from './context';
 import { decodeBound, encodeBound, partitionIdCondition } from './idBounds';
 
@@ -45,7 +45,7 @@ async function writeBatch(destination: Collection, documents: Document[]): Promi
   } catch (error) {
     if (!(error instanceof MongoBulkWriteError)) throw error;
     const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-    const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
+    const other = writeErrors.find((writeError) => serverErrorCode(writeError) !== DUPLICATE_KEY);
     if (other) throw error;
     const replacements: AnyBulkWriteOperation[] = writeErrors.map((writeError) => {
       const document = documents[writeError.index];

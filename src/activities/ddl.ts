@@ -1,6 +1,7 @@
 import { MongoServerError, type Document, type MongoClient } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BuildIndexesMode } from './contract';
+import { serverErrorCode } from './bsonOptions';
 import { createOnDestination, createRelaxedIndexes, listCatalogEntries } from './catalog';
 import { buildsIndexesFromEvents } from './indexSpecs';
 import {
@@ -36,8 +37,7 @@ async function ignoringCodes(codes: number[], run: () => Promise<unknown>): Prom
   try {
     await run();
   } catch (error) {
-    if (!(error instanceof MongoServerError && typeof error.code === 'number' && codes.includes(error.code)))
-      throw error;
+    if (!(error instanceof MongoServerError && codes.includes(serverErrorCode(error) ?? -1))) throw error;
   }
 }
 

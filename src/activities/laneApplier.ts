@@ -6,7 +6,7 @@ import {
   type MongoClient,
 } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
-import { EXACT_TYPES } from './bsonOptions';
+import { EXACT_TYPES, serverErrorCode } from './bsonOptions';
 import { crudWrites, laneOf } from './changeEvents';
 
 const DUPLICATE_KEY = 11000;
@@ -23,7 +23,7 @@ interface PendingEvent {
 function firstWriteError(error: MongoBulkWriteError): { index: number; code: unknown } {
   const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
   const first = [...writeErrors].sort((a, b) => a.index - b.index)[0];
-  return { index: first.index, code: first.code };
+  return { index: first.index, code: serverErrorCode(first) };
 }
 
 /**

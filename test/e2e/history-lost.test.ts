@@ -1,0 +1,78 @@
+// When the source's change-stream history no longer reaches the sync's resume point (the oplog
+// rolled over while the sync was paused), nothing is silently skipped: the sync stays RUNNING,
+// cannot commit, and /progress names the error.
+import { parseServiceConfig } from '../../src/config';
+import { startService, type RunningService } from '../../src/main';
+import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
+import { SyncApi } from './helpers/service';
+import { startTestTemporal, type TestTemporal } from './helpers/temporal';
+
+jest.setTimeout(300_000);
+
+describe('change-stream history lost while paused', () => {
+  let temporal: TestTemporal;
+  let cluster0: TestCluster;
+  let cluster1: TestCluster;
+  let service: RunningService;
+  let api: SyncApi;
+
+  beforeAll(async () => {
+    // A source whose history holds only about 256 KB of changes.
+    [temporal, cluster0, cluster1] = await Promise.all([
+      startTestTemporal(),
+      startTestCluster('rsH0', '8.0', 0.25),
+      startTestCluster('rsH1'),
+    ]);
+    await cluster0.app
+      .db('app')
+      .collection<any>('items')
+      .insertMany(Array.from({ length: 100 }, (_, i) => ({ _id: i, v: 0 })));
+    const config = parseServiceConfig([
+      '--cluster0',
+      cluster0.uri,
+      '--cluster1',
+      cluster1.uri,
+      '--port',
+      '0',
+      '--id',
+      'history',
+      '--temporal-address',
+      temporal.address,
+      '--verbosity',
+      'ERROR',
+    ]);
+    service = await startService(config, { tuning: { applyBatchMs: 500 } });
+    api = new SyncApi(service.apiUrl);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await Promise.all([stopTestCluster(cluster0), stopTestCluster(cluster1), temporal?.stop()]);
+  });
+
+  test('the error is visible, the sync cannot commit, and nothing is skipped silently', async () => {
+    expect((await api.post('start', { source: 'cluster0', destination: 'cluster1' })).body).toEqual({
+      success: true,
+    });
+    await api.waitFor((p) => p.canCommit === true, 120_000, 'canCommit');
+    expect((await api.post('pause')).body).toEqual({ success: true });
+    await api.waitFor((p) => p.state === 'PAUSED', 30_000, 'PAUSED');
+
+    // About 1 MB of changes: the events after the sync's checkpoint fall off the history.
+    const items = cluster0.app.db('app').collection<any>('items');
+    for (let round = 0; round < 10; round++) {
+      await items.updateMany({}, { $set: { v: round, pad: 'x'.repeat(1000) } });
+    }
+
+    expect((await api.post('resume')).body).toEqual({ success: true });
+    const failed = await api.waitFor(
+      (p) => typeof p.info === 'string' && p.info.includes('ChangeStreamHistoryLost'),
+      120_000,
+      'the history-lost error in /progress',
+    );
+    expect(failed.state).toBe('RUNNING');
+    expect(failed.canCommit).toBe(false);
+    expect(failed.warnings.join(' ')).toMatch(/ChangeStreamHistoryLost/);
+    expect((await api.post('commit')).body.error).toBe('NotCommittable');
+  });
+});

@@ -17,6 +17,7 @@ import {
   SessionManager,
   resolveTransaction,
   toLong,
+  TransactionWait,
   type PendingOplogEntry,
   type SessionState,
   type TransactionState,
@@ -62,6 +63,8 @@ const RETRYABLE_WRITE_COMMANDS = new Set([
 ]);
 /** Databases exempt from user write blocking, as in mongod. */
 export const INTERNAL_DATABASES = new Set(['admin', 'config', 'local']);
+/** A transaction idle this long is aborted when a writer waits for it (`transactionLifetimeLimitSeconds`). */
+export const TRANSACTION_LIFETIME_LIMIT_MS = 60_000;
 
 export class Engine {
   readonly catalog = new Catalog();
@@ -122,7 +125,7 @@ export class Engine {
   }
 
   lookupDocument(db: string, coll: string, documentKey: Document): Document | undefined {
-    const stored = this.catalog.collection(db, coll)?.getById(documentKey._id);
+    const stored = this.catalog.collection(db, coll)?.readView(undefined).getById(documentKey._id);
     return stored ? deserializeExact(stored.raw) : undefined;
   }
 
@@ -162,6 +165,7 @@ export class Engine {
     txn.pendingOplog.length = 0;
     txn.undo.length = 0;
     txn.state = 'committed';
+    this.endTransaction(txn);
   }
 
   abortTransaction(txn: TransactionState): void {
@@ -170,6 +174,34 @@ export class Engine {
     txn.undo.length = 0;
     txn.pendingOplog.length = 0;
     txn.state = 'aborted';
+    this.endTransaction(txn);
+  }
+
+  private endTransaction(txn: TransactionState): void {
+    const callbacks = txn.onEnd.splice(0);
+    for (const callback of callbacks) callback();
+  }
+
+  /**
+   * Waits until a transaction commits or aborts; one left idle past the lifetime limit is aborted
+   * (as mongod's transaction reaper does), so a waiting writer never waits forever.
+   */
+  async waitForTransactionEnd(txn: TransactionState): Promise<void> {
+    while (txn.state === 'inProgress') {
+      const remaining = txn.lastActivity + TRANSACTION_LIFETIME_LIMIT_MS - Date.now();
+      if (remaining <= 0) {
+        this.abortTransaction(txn);
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(done, remaining);
+        txn.onEnd.push(done);
+      });
+    }
   }
 
   registerCursor(
@@ -209,6 +241,7 @@ export class Engine {
     let reply: Document;
     let closeConnection = false;
     let labelsFromFailPoint: string[] | undefined;
+    let transaction: TransactionState | undefined;
     try {
       const commandName = Object.keys(command)[0];
       if (commandName === undefined)
@@ -232,9 +265,7 @@ export class Engine {
         return this.withClusterTime(failure.reply);
       }
       const session = command.lsid ? this.sessions.get(command.lsid as Document) : undefined;
-      const transaction = resolveTransaction(session, command, commandName, (txn) =>
-        this.abortTransaction(txn),
-      );
+      transaction = resolveTransaction(session, command, commandName, (txn) => this.abortTransaction(txn));
       const ctx: CommandContext = { engine: this, conn, dbName, command, commandName, session, transaction };
       this.auth.authorize(ctx);
 
@@ -249,7 +280,7 @@ export class Engine {
       if (previous) {
         reply = previous;
       } else {
-        reply = await handler(ctx);
+        reply = await this.runHandler(handler, ctx);
         if (reply.ok === undefined) reply.ok = 1;
         if (retryKey !== undefined && session && reply.ok === 1)
           session.retryableReplies.set(retryKey, reply);
@@ -272,12 +303,26 @@ export class Engine {
           codeName: 'InternalError',
         };
       }
+      // A write conflict aborts the transaction (the client retries it whole).
+      if (transaction && reply.code === ErrorCodes.WriteConflict) this.abortTransaction(transaction);
       if (command.autocommit === false && reply.code === ErrorCodes.NoSuchTransaction && !reply.errorLabels) {
         reply.errorLabels = ['TransientTransactionError'];
       }
       if (!labelsFromFailPoint) this.addErrorLabels(command, Object.keys(command)[0] ?? '', reply);
     }
     return this.withClusterTime(reply);
+  }
+
+  /** Runs a handler; a write outside transactions that met an open transaction's document waits, then reruns. */
+  private async runHandler(handler: CommandTable[string], ctx: CommandContext): Promise<Document> {
+    for (;;) {
+      try {
+        return await handler(ctx);
+      } catch (error) {
+        if (!(error instanceof TransactionWait)) throw error;
+        await this.waitForTransactionEnd(error.owner);
+      }
+    }
   }
 
   /**

@@ -29,6 +29,7 @@ export const ErrorCodes = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   NotWritablePrimary: 10107,
+  WriteConflict: 112,
   DocumentValidationFailure: 121,
   CommandNotSupportedOnView: 166,
   OptionNotSupportedOnView: 167,

@@ -1,6 +1,7 @@
 // Logical sessions: retryable-write memory and multi-document transactions. A transaction's
 // writes are applied as they come with an undo log; their oplog entries are held back and
 // appended together, under one cluster time, at commit (so change streams see them atomically).
+// Until then the collections keep each touched document's committed version for other readers.
 import { type Document, Long, Binary } from 'bson';
 import { CommandError, ErrorCodes } from './errors';
 import type { OplogEntry } from './oplog';
@@ -12,6 +13,10 @@ export interface TransactionState {
   state: 'inProgress' | 'committed' | 'aborted';
   readonly undo: Array<() => void>;
   readonly pendingOplog: PendingOplogEntry[];
+  /** When a command of this transaction last ran (idle transactions are aborted by waiting writers). */
+  lastActivity: number;
+  /** Called when the transaction commits or aborts (releases the documents it owns, wakes waiters). */
+  readonly onEnd: Array<() => void>;
 }
 
 export interface SessionState {
@@ -21,6 +26,16 @@ export interface SessionState {
   /** Replies of retryable writes by txnNumber, so a retry is answered without applying again. */
   readonly retryableReplies: Map<string, Document>;
   transaction: TransactionState | undefined;
+}
+
+/**
+ * Thrown, before anything changed, by a write outside any transaction that meets a document an
+ * open transaction changed: the command (or statement) waits for that transaction's end and retries.
+ */
+export class TransactionWait extends Error {
+  constructor(readonly owner: TransactionState) {
+    super('write waits for an open transaction');
+  }
 }
 
 export function sessionKey(lsid: Document): string {
@@ -94,7 +109,14 @@ export function resolveTransaction(
       );
     }
     if (current?.state === 'inProgress') abort(current);
-    session.transaction = { txnNumber, state: 'inProgress', undo: [], pendingOplog: [] };
+    session.transaction = {
+      txnNumber,
+      state: 'inProgress',
+      undo: [],
+      pendingOplog: [],
+      lastActivity: Date.now(),
+      onEnd: [],
+    };
     return session.transaction;
   }
   if (!current || !current.txnNumber.equals(txnNumber)) {
@@ -114,6 +136,7 @@ export function resolveTransaction(
   ) {
     throw new CommandError(ErrorCodes.TransactionCommitted, `Transaction ${txnNumber} has been committed.`);
   }
+  current.lastActivity = Date.now();
   return current;
 }
 

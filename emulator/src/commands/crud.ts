@@ -3,6 +3,7 @@
 import { type Document, Int32, Long } from 'bson';
 import { CommandError, ErrorCodes } from '../errors';
 import { userWritesBlocked } from '../engine';
+import { TransactionWait } from '../sessions';
 import { compileProjection, compileSort, evaluateLet, resolveCollation, toNumber } from '../query';
 import type { CommandContext, CommandTable } from './context';
 import { scanCollection } from './scan';
@@ -45,13 +46,17 @@ export function collectionNameOf(ctx: CommandContext): string {
   return validateCollectionName(ctx.dbName, name);
 }
 
-/** Runs statements one by one, collecting write errors; ordered stops at the first error. */
-function runStatements<T>(
+/**
+ * Runs statements one by one, collecting write errors; ordered stops at the first error. A
+ * statement that met a document an open transaction changed (it changed nothing) waits for that
+ * transaction to end and runs again.
+ */
+async function runStatements<T>(
   ctx: CommandContext,
   statements: T[],
   db: string,
   apply: (statement: T, index: number) => void,
-): WriteError[] {
+): Promise<WriteError[]> {
   const ordered = ctx.command.ordered !== false;
   const errors: WriteError[] = [];
   const blocked = ctx.engine.writesBlockedFor(ctx.conn, db);
@@ -60,6 +65,11 @@ function runStatements<T>(
       if (blocked) throw userWritesBlocked();
       apply(statements[index], index);
     } catch (error) {
+      if (error instanceof TransactionWait) {
+        await ctx.engine.waitForTransactionEnd(error.owner);
+        index--;
+        continue;
+      }
       if (ctx.transaction) throw error; // inside a transaction a write error aborts the command
       errors.push(toWriteError(index, error));
       if (ordered) break;
@@ -73,7 +83,7 @@ function withWriteErrors(reply: Document, errors: WriteError[]): Document {
   return reply;
 }
 
-function insert(ctx: CommandContext): Document {
+async function insert(ctx: CommandContext): Promise<Document> {
   const collName = collectionNameOf(ctx);
   const documents = ctx.command.documents;
   if (!Array.isArray(documents))
@@ -82,7 +92,7 @@ function insert(ctx: CommandContext): Document {
       "BSON field 'insert.documents' is missing but a required field",
     );
   let n = 0;
-  const errors = runStatements(ctx, documents as Document[], ctx.dbName, (doc) => {
+  const errors = await runStatements(ctx, documents as Document[], ctx.dbName, (doc) => {
     const collection = resolveCollectionForWrite(ctx, ctx.dbName, collName);
     insertDocument(ctx, collection, doc);
     n++;
@@ -112,7 +122,7 @@ function parseUpdateStatement(statement: Document): UpdateSpec {
   };
 }
 
-function update(ctx: CommandContext): Document {
+async function update(ctx: CommandContext): Promise<Document> {
   const collName = collectionNameOf(ctx);
   const statements = ctx.command.updates;
   if (!Array.isArray(statements))
@@ -123,7 +133,7 @@ function update(ctx: CommandContext): Document {
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
-  const errors = runStatements(ctx, statements as Document[], ctx.dbName, (statement, index) => {
+  const errors = await runStatements(ctx, statements as Document[], ctx.dbName, (statement, index) => {
     const spec = parseUpdateStatement(statement);
     spec.variables = evaluateLet(ctx.command.let as Document | undefined);
     if (spec.multi && !Array.isArray(spec.u) && !Object.keys(spec.u).some((key) => key.startsWith('$'))) {
@@ -146,7 +156,7 @@ function update(ctx: CommandContext): Document {
   return withWriteErrors(reply, errors);
 }
 
-function remove(ctx: CommandContext): Document {
+async function remove(ctx: CommandContext): Promise<Document> {
   const collName = collectionNameOf(ctx);
   const statements = ctx.command.deletes;
   if (!Array.isArray(statements))
@@ -155,7 +165,7 @@ function remove(ctx: CommandContext): Document {
       "BSON field 'delete.deletes' is missing but a required field",
     );
   let n = 0;
-  const errors = runStatements(ctx, statements as Document[], ctx.dbName, (statement) => {
+  const errors = await runStatements(ctx, statements as Document[], ctx.dbName, (statement) => {
     const limit = toNumber(statement.limit);
     if (limit !== 0 && limit !== 1)
       throw new CommandError(ErrorCodes.FailedToParse, 'The limit field in delete objects must be 0 or 1.');
@@ -200,7 +210,7 @@ function findAndModify(ctx: CommandContext): Document {
   const sort = command.sort ? compileSort(command.sort as Document, collation) : undefined;
   const variables = evaluateLet(command.let as Document | undefined);
   const [match] = collection
-    ? scanCollection(collection, query, { sort, limit: 1, variables, collation })
+    ? scanCollection(collection.readView(ctx.transaction), query, { sort, limit: 1, variables, collation })
     : [];
 
   if (removeDoc) {
@@ -235,7 +245,7 @@ function findAndModify(ctx: CommandContext): Document {
 }
 
 /** MongoDB 8.0's cross-namespace `bulkWrite` (run on admin). */
-function bulkWrite(ctx: CommandContext): Document {
+async function bulkWrite(ctx: CommandContext): Promise<Document> {
   const { command } = ctx;
   const ops = command.ops as Document[] | undefined;
   const nsInfo = command.nsInfo as Document[] | undefined;
@@ -304,6 +314,12 @@ function bulkWrite(ctx: CommandContext): Document {
         throw new CommandError(ErrorCodes.FailedToParse, `Unrecognized bulkWrite op '${kind}'`);
       }
     } catch (error) {
+      if (error instanceof TransactionWait) {
+        // The op changed nothing: wait for the transaction that owns its document, then rerun it.
+        await ctx.engine.waitForTransactionEnd(error.owner);
+        idx--;
+        continue;
+      }
       if (ctx.transaction) throw error;
       const failure =
         error instanceof CommandError ? error : new CommandError(ErrorCodes.InternalError, String(error));

@@ -148,7 +148,7 @@ async function find(ctx: CommandContext): Promise<Document> {
     const hasProjection = projection !== undefined && Object.keys(projection).length > 0;
     if (!sort && !hasProjection) {
       docs = scanRaw(
-        collection,
+        collection.readView(ctx.transaction),
         filter,
         idSort,
         skip + limit,
@@ -156,7 +156,7 @@ async function find(ctx: CommandContext): Promise<Document> {
         collation,
       ).slice(skip);
     } else {
-      const matches = scanCollection(collection, filter, {
+      const matches = scanCollection(collection.readView(ctx.transaction), filter, {
         sort,
         idSortDirection: idSort,
         limit: sort ? undefined : skip + limit,
@@ -241,8 +241,8 @@ function count(ctx: CommandContext): Document {
     const collection = engine.catalog.collection(dbName, collName);
     const collation = resolveCollation(command.collation, collection?.options.collation);
     if (!collection) n = 0;
-    else if (Object.keys(query).length === 0) n = collection.count;
-    else n = scanCollection(collection, query, { collation }).length;
+    else if (Object.keys(query).length === 0) n = collection.readView(ctx.transaction).count;
+    else n = scanCollection(collection.readView(ctx.transaction), query, { collation }).length;
   }
   n = Math.max(0, n - skip);
   if (limit > 0) n = Math.min(n, limit);
@@ -265,7 +265,9 @@ function distinct(ctx: CommandContext): Document {
   else {
     const collection = engine.catalog.collection(dbName, collName);
     collation = resolveCollation(command.collation, collection?.options.collation);
-    docs = collection ? scanCollection(collection, query, { collation }).map((entry) => entry.doc) : [];
+    docs = collection
+      ? scanCollection(collection.readView(ctx.transaction), query, { collation }).map((entry) => entry.doc)
+      : [];
   }
   const values: unknown[] = [];
   const add = collation ? collatedDistinctAdder(values, collation) : binaryDistinctAdder(values);
@@ -335,7 +337,8 @@ function* streamDocuments(ctx: CommandContext, db: string, coll: string): Genera
     yield* loadDocuments(ctx, db, coll);
     return;
   }
-  for (const stored of collection.naturalOrder()) yield deserializeExact(stored.raw);
+  for (const stored of collection.readView(ctx.transaction).naturalOrder())
+    yield deserializeExact(stored.raw);
 }
 
 function loadDocuments(ctx: CommandContext, db: string, coll: string): Document[] {
@@ -345,7 +348,8 @@ function loadDocuments(ctx: CommandContext, db: string, coll: string): Document[
     return [];
   }
   const docs: Document[] = [];
-  for (const stored of collection.naturalOrder()) docs.push(deserializeExact(stored.raw));
+  for (const stored of collection.readView(ctx.transaction).naturalOrder())
+    docs.push(deserializeExact(stored.raw));
   return docs;
 }
 
@@ -477,7 +481,7 @@ function writeAggregateOutput(ctx: CommandContext, stage: Document, results: Doc
     const db = typeof spec === 'string' ? ctx.dbName : String((spec as Document).db);
     const coll = typeof spec === 'string' ? spec : String((spec as Document).coll);
     const collection = resolveCollectionForWrite(ctx, db, coll);
-    for (const { stored, doc } of scanCollection(collection, {}, {}))
+    for (const { stored, doc } of scanCollection(collection.readView(ctx.transaction), {}, {}))
       deleteDocument(ctx, collection, stored, doc);
     for (const doc of results) insertDocument(ctx, collection, doc);
     return;
@@ -491,7 +495,8 @@ function writeAggregateOutput(ctx: CommandContext, stage: Document, results: Doc
   const whenNotMatched = options.whenNotMatched ?? 'insert';
   const collection = resolveCollectionForWrite(ctx, db, coll);
   for (const doc of results) {
-    const existing = doc._id === undefined ? undefined : collection.getById(doc._id);
+    const existing =
+      doc._id === undefined ? undefined : collection.readView(ctx.transaction).getById(doc._id);
     if (!existing) {
       if (whenNotMatched === 'discard') continue;
       if (whenNotMatched === 'fail')

@@ -6,7 +6,7 @@ import { deserializeExact } from '../bson';
 import { canonicalTypeOrder, compareValues, compileFilter, toNumber } from '../query';
 import type { Collation } from '../query/collation';
 import { containsString } from '../query/compare';
-import type { Collection, StoredDocument } from '../storage/collection';
+import type { DocumentSource, StoredDocument } from '../storage/collection';
 
 export interface ScannedDocument {
   stored: StoredDocument;
@@ -86,7 +86,7 @@ export interface ScanOptions {
 
 /** All matching documents, in the order asked (natural order when no sort). */
 export function scanCollection(
-  collection: Collection,
+  collection: DocumentSource,
   filter: Document,
   options: ScanOptions,
 ): ScannedDocument[] {
@@ -150,7 +150,7 @@ export function scanCollection(
  * in the `_id` tree without decoding a document. Range operators match within one BSON type
  * bracket, so the walk keeps the ids whose bracket is the bounds' and stops past the upper bound.
  */
-function scanIdRangeRaw(collection: Collection, range: IdRange, limit: number): Buffer[] | undefined {
+function scanIdRangeRaw(collection: DocumentSource, range: IdRange, limit: number): Buffer[] | undefined {
   const bounds = [range.lower, range.upper].filter((bound) => bound !== undefined);
   const brackets = new Set(bounds.map((bound) => canonicalTypeOrder(bound)));
   if (brackets.size !== 1 || bounds.some((bound) => isNaNValue(bound))) return undefined;
@@ -177,7 +177,7 @@ function isNaNValue(value: unknown): boolean {
 
 /** Raw documents for a filter with no sort/projection needs: skips deserialization where the filter allows. */
 export function scanRaw(
-  collection: Collection,
+  collection: DocumentSource,
   filter: Document,
   idSortDirection: 1 | -1 | undefined,
   limit: number,

@@ -16,9 +16,40 @@ import {
   valuesEqual,
 } from '../query';
 import { runPipeline } from '../query/aggregate';
+import { TransactionWait } from '../sessions';
 import type { Collection, StoredDocument } from '../storage/collection';
 import type { CommandContext } from './context';
 import { scanCollection } from './scan';
+
+/**
+ * A write to a document an open transaction changed: inside another transaction it is a
+ * WriteConflict (the client retries the transaction); outside any, the write waits for the owner.
+ */
+export function checkWriteConflict(ctx: CommandContext, collection: Collection, id: unknown): void {
+  const owner = collection.transactionOwner(id);
+  if (!owner || owner === ctx.transaction) return;
+  if (ctx.transaction) {
+    throw new CommandError(
+      ErrorCodes.WriteConflict,
+      'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
+      { errorLabels: ['TransientTransactionError'] },
+    );
+  }
+  throw new TransactionWait(owner);
+}
+
+/** Inside a transaction, remember the committed version of a document it is about to change. */
+function noteTransactionWrite(
+  ctx: CommandContext,
+  collection: Collection,
+  id: unknown,
+  committed: StoredDocument | undefined,
+): void {
+  const txn = ctx.transaction;
+  if (!txn) return;
+  if (collection.noteTransactionWrite(txn, id, committed))
+    txn.onEnd.push(() => collection.releaseTransaction(txn));
+}
 
 export function resolveCollectionForWrite(ctx: CommandContext, db: string, name: string): Collection {
   const existing = ctx.engine.catalog.collection(db, name);
@@ -147,7 +178,9 @@ export function insertDocument(ctx: CommandContext, collection: Collection, inpu
       `object to insert too large. size in bytes: ${raw.length}, max size: 16777216`,
     );
   }
+  checkWriteConflict(ctx, collection, doc._id);
   const stored = collection.insert(doc, raw);
+  noteTransactionWrite(ctx, collection, doc._id, undefined);
   ctx.engine.recordWrite(
     ctx,
     withImages(
@@ -187,10 +220,12 @@ export function writeNewVersion(
   after: Document,
   kind: 'update' | 'replace',
 ): StoredDocument {
+  checkWriteConflict(ctx, collection, stored.id);
   validateStorableDocument(after);
   checkValidator(ctx, collection, after, before);
   const raw = serialize(after);
   const next = collection.replace(stored, before, after, raw);
+  noteTransactionWrite(ctx, collection, stored.id, stored);
   ctx.engine.recordWrite(
     ctx,
     withImages(
@@ -217,7 +252,9 @@ export function deleteDocument(
   stored: StoredDocument,
   before: Document,
 ): void {
+  checkWriteConflict(ctx, collection, stored.id);
   collection.remove(stored, before);
+  noteTransactionWrite(ctx, collection, stored.id, stored);
   ctx.engine.recordWrite(
     ctx,
     withImages(
@@ -301,12 +338,14 @@ export function performUpdate(
   const outcome: UpdateOutcome = { n: 0, nModified: 0 };
   const collation = resolveCollation(spec.collation, collection?.options.collation);
   if (collection) {
-    const matches = scanCollection(collection, spec.q, {
+    const matches = scanCollection(collection.readView(ctx.transaction), spec.q, {
       sort: spec.sort ? compileSort(spec.sort, collation) : undefined,
       variables: spec.variables,
       collation,
     });
     const targets = spec.multi ? matches : matches.slice(0, 1);
+    // Every target is checked before any changes, so a statement that must wait changed nothing.
+    for (const { stored } of targets) checkWriteConflict(ctx, collection, stored.id);
     for (const { stored, doc } of targets) {
       const next = computeUpdated(doc, spec, false);
       outcome.n++;
@@ -355,8 +394,9 @@ export function performDelete(
     }
     return 0;
   }
-  const matches = scanCollection(collection, filter, { variables, collation });
+  const matches = scanCollection(collection.readView(ctx.transaction), filter, { variables, collation });
   const targets = limit === 1 ? matches.slice(0, 1) : matches;
+  for (const { stored } of targets) checkWriteConflict(ctx, collection, stored.id);
   for (const { stored, doc } of targets) deleteDocument(ctx, collection, stored, doc);
   return targets.length;
 }

@@ -6,6 +6,7 @@ import { type Document, UUID } from 'bson';
 import { deserializeExact, serialize } from '../bson';
 import { CommandError, ErrorCodes } from '../errors';
 import { compareValues, getPathValues, keyString, compileFilter, type Matcher } from '../query';
+import type { TransactionState } from '../sessions';
 
 export interface StoredDocument {
   readonly id: unknown;
@@ -18,6 +19,26 @@ export interface IndexSpec extends Document {
   v: number;
   key: Document;
   name: string;
+}
+
+export interface IdOrderOptions {
+  lower?: unknown;
+  lowerInclusive?: boolean;
+  descending?: boolean;
+}
+
+/** What readers need of a collection: the documents as one reader sees them. */
+export interface DocumentSource {
+  readonly count: number;
+  getById(id: unknown): StoredDocument | undefined;
+  naturalOrder(): Iterable<StoredDocument>;
+  idOrder(options?: IdOrderOptions): Iterable<StoredDocument>;
+}
+
+/** A document changed by an uncommitted transaction: its owner and its committed version (if any). */
+interface TransactionVersion {
+  readonly owner: TransactionState;
+  readonly committed: StoredDocument | undefined;
 }
 
 interface UniqueIndexState {
@@ -37,6 +58,12 @@ export class Collection {
   private unique: UniqueIndexState[] = [];
   private nextRecordId = 1;
   private dataBytes = 0;
+  /**
+   * Transactions write in place; the documents they changed keep their committed version here,
+   * by `_id`, until the transaction ends, for every other reader. Empty when no transaction is open.
+   */
+  private readonly versions = new BTree<unknown, TransactionVersion>(undefined, compareValues);
+  private readonly owners = new Set<TransactionState>();
 
   constructor(
     public db: string,
@@ -74,10 +101,106 @@ export class Collection {
     return this.natural.values();
   }
 
+  /** The open transaction that changed this document, if any. */
+  transactionOwner(id: unknown): TransactionState | undefined {
+    if (this.versions.size === 0) return undefined;
+    return this.versions.get(id)?.owner;
+  }
+
+  /**
+   * Note a transaction's change to a document, keeping the version before its first change
+   * (`undefined` when the transaction inserted it). Returns true when this is the transaction's
+   * first change in this collection (the caller then arranges `releaseTransaction` at its end).
+   */
+  noteTransactionWrite(owner: TransactionState, id: unknown, committed: StoredDocument | undefined): boolean {
+    if (!this.versions.has(id)) this.versions.set(id, { owner, committed });
+    if (this.owners.has(owner)) return false;
+    this.owners.add(owner);
+    return true;
+  }
+
+  /** Forget a transaction's versions (after its commit, or its abort has undone its writes). */
+  releaseTransaction(owner: TransactionState): void {
+    if (!this.owners.delete(owner)) return;
+    const ids: unknown[] = [];
+    for (const [id, version] of this.versions.entries()) if (version.owner === owner) ids.push(id);
+    for (const id of ids) this.versions.delete(id);
+  }
+
+  /**
+   * The documents as a reader sees them: its own transaction's changes, and for everything other
+   * transactions changed, the committed version. The collection itself when no transaction is open.
+   */
+  readView(reader: TransactionState | undefined): DocumentSource {
+    if (this.versions.size === 0) return this;
+    const foreign = (id: unknown): TransactionVersion | undefined => {
+      const version = this.versions.get(id);
+      return version && version.owner !== reader ? version : undefined;
+    };
+    /** Committed versions of documents other transactions deleted (absent from storage). */
+    const deleted = (): StoredDocument[] => {
+      const out: StoredDocument[] = [];
+      for (const [id, version] of this.versions.entries()) {
+        if (version.owner === reader || !version.committed) continue;
+        const current = this.byId.get(id);
+        if (!current || current.recordId !== version.committed.recordId) out.push(version.committed);
+      }
+      return out;
+    };
+    /** Storage's document, or the committed version in its place, or nothing (uncommitted insert). */
+    const resolve = (stored: StoredDocument): StoredDocument | undefined => {
+      const version = foreign(stored.id);
+      if (!version) return stored;
+      return version.committed && version.committed.recordId === stored.recordId
+        ? version.committed
+        : undefined;
+    };
+    return {
+      count: ((): number => {
+        let count = this.natural.size;
+        for (const [id, version] of this.versions.entries()) {
+          if (version.owner === reader) continue;
+          count += (version.committed ? 1 : 0) - (this.byId.has(id) ? 1 : 0);
+        }
+        return count;
+      })(),
+      getById: (id: unknown) => {
+        const version = foreign(id);
+        return version ? version.committed : this.byId.get(id);
+      },
+      naturalOrder: () => {
+        const out: StoredDocument[] = [];
+        for (const stored of this.natural.values()) {
+          const visible = resolve(stored);
+          if (visible) out.push(visible);
+        }
+        const removed = deleted();
+        if (removed.length === 0) return out;
+        return [...out, ...removed].sort((a, b) => a.recordId - b.recordId);
+      },
+      idOrder: (options: IdOrderOptions = {}) => {
+        const out: StoredDocument[] = [];
+        for (const stored of this.idOrder({ lower: options.lower, lowerInclusive: options.lowerInclusive })) {
+          const visible = resolve(stored);
+          if (visible) out.push(visible);
+        }
+        const removed = deleted().filter((stored) => {
+          if (options.lower === undefined) return true;
+          const order = compareValues(stored.id, options.lower);
+          return order > 0 || (order === 0 && options.lowerInclusive !== false);
+        });
+        if (removed.length > 0) {
+          out.push(...removed);
+          out.sort((a, b) => compareValues(a.id, b.id));
+        }
+        if (options.descending) out.reverse();
+        return out;
+      },
+    };
+  }
+
   /** Documents in `_id` order, optionally from a lower bound, descending when asked. */
-  *idOrder(
-    options: { lower?: unknown; lowerInclusive?: boolean; descending?: boolean } = {},
-  ): Generator<StoredDocument> {
+  *idOrder(options: IdOrderOptions = {}): Generator<StoredDocument> {
     if (options.descending) {
       for (const [, doc] of this.byId.entriesReversed()) yield doc;
       return;

@@ -14,6 +14,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/emulator/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/setup/temporal-runtime.ts'],
       slowTestThreshold: 60,
     },
   ],

@@ -1,10 +1,9 @@
 // When the source's change-stream history no longer reaches the sync's resume point (the oplog
 // rolled over while the sync was paused), nothing is silently skipped: the sync stays RUNNING,
 // cannot commit, and /progress names the error.
-import { parseServiceConfig } from '../../src/config';
 import { startService, type RunningService } from '../../src/main';
 import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
-import { SyncApi } from './helpers/service';
+import { SyncApi, testServiceConfig } from './helpers/service';
 import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 
 jest.setTimeout(300_000);
@@ -27,20 +26,12 @@ describe('change-stream history lost while paused', () => {
       .db('app')
       .collection<any>('items')
       .insertMany(Array.from({ length: 100 }, (_, i) => ({ _id: i, v: 0 })));
-    const config = parseServiceConfig([
-      '--cluster0',
-      cluster0.uri,
-      '--cluster1',
-      cluster1.uri,
-      '--port',
-      '0',
-      '--id',
-      'history',
-      '--temporal-address',
-      temporal.address,
-      '--verbosity',
-      'ERROR',
-    ]);
+    const config = testServiceConfig({
+      cluster0: cluster0.uri,
+      cluster1: cluster1.uri,
+      id: 'history',
+      temporalAddress: temporal.address,
+    });
     service = await startService(config, { tuning: { applyBatchMs: 500 } });
     api = new SyncApi(service.apiUrl);
   });

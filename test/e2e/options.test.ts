@@ -3,7 +3,6 @@
 // preExistingDestinationData. Each scenario starts a fresh pair of clusters, syncs, commits and
 // checks the destination exactly.
 import { Double, Int32, type Document, type MongoClient } from 'mongodb';
-import { parseServiceConfig } from '../../src/config';
 import { startService, type RunningService } from '../../src/main';
 import {
   refusesApplicationWrites,
@@ -12,7 +11,7 @@ import {
   type TestCluster,
 } from './helpers/clusters';
 import { compareClusters, snapshotCluster } from './helpers/compare';
-import { SyncApi } from './helpers/service';
+import { SyncApi, testServiceConfig } from './helpers/service';
 import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 
 jest.setTimeout(300_000);
@@ -41,20 +40,12 @@ async function startScenario(
 ): Promise<Scenario> {
   const [cluster0, cluster1] = await Promise.all([startTestCluster(`${id}0`), startTestCluster(`${id}1`)]);
   await seed(cluster0.app, cluster1.app);
-  const config = parseServiceConfig([
-    '--cluster0',
-    cluster0.uri,
-    '--cluster1',
-    cluster1.uri,
-    '--port',
-    '0',
-    '--id',
-    id,
-    '--temporal-address',
-    temporal.address,
-    '--verbosity',
-    'ERROR',
-  ]);
+  const config = testServiceConfig({
+    cluster0: cluster0.uri,
+    cluster1: cluster1.uri,
+    id: id,
+    temporalAddress: temporal.address,
+  });
   const service = await startService(config, {
     tuning: { targetPartitionBytes: 512 * 1024, copyConcurrency: 4, applyBatchMs: 1000 },
   });

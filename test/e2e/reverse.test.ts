@@ -5,7 +5,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Document, Timestamp } from 'mongodb';
-import { parseServiceConfig } from '../../src/config';
 import { NEUTRAL_EXPIRE_AFTER_SECONDS } from '../../src/activities/indexSpecs';
 import { startService, type RunningService } from '../../src/main';
 import {
@@ -25,7 +24,7 @@ import {
   taggedState,
   writeTagged,
 } from './helpers/reverse';
-import { applyMixedWrites, seedSourceData, SyncApi } from './helpers/service';
+import { applyMixedWrites, seedSourceData, SyncApi, testServiceConfig } from './helpers/service';
 import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 
 const run = promisify(execFile);
@@ -61,22 +60,13 @@ describe('reverse a committed sync, commit, and reverse again', () => {
       startTestCluster('rsRev1'),
     ]);
     await seedSourceData(cluster0.app, 5000);
-    const config = parseServiceConfig([
-      '--cluster0',
-      cluster0.uri,
-      '--cluster1',
-      cluster1.uri,
-      '--port',
-      '0',
-      '--id',
-      'reverse',
-      '--temporal-address',
-      temporal.address,
-      '--task-queue',
-      'reverse-test',
-      '--verbosity',
-      'ERROR',
-    ]);
+    const config = testServiceConfig({
+      cluster0: cluster0.uri,
+      cluster1: cluster1.uri,
+      id: 'reverse',
+      temporalAddress: temporal.address,
+      taskQueue: 'reverse-test',
+    });
     service = await startService(config, {
       tuning: { targetPartitionBytes: 1024 * 1024, copyConcurrency: 4, applyBatchMs: 1000 },
     });

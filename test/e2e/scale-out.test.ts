@@ -8,7 +8,6 @@ import { createApiServer, type ApiServer } from '../../src/api/server';
 import { TemporalSyncClient } from '../../src/api/syncClient';
 import {
   clusterFingerprint,
-  parseServiceConfig,
   redactConnectionString,
   syncWorkflowId,
   type ServiceConfig,
@@ -18,7 +17,7 @@ import { startService, type RunningService } from '../../src/main';
 import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
 import { compareClusters } from './helpers/compare';
 import { WorkerProcess } from './helpers/process';
-import { SyncApi } from './helpers/service';
+import { SyncApi, testServiceConfig } from './helpers/service';
 import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 
 jest.setTimeout(300_000);
@@ -79,22 +78,13 @@ describe('workers scale out on one task queue', () => {
       .db('bulk')
       .collection<any>('other')
       .insertMany(Array.from({ length: 4000 }, (_, i) => ({ i: new Int32(i), pad: 'y'.repeat(300) })));
-    config = parseServiceConfig([
-      '--cluster0',
-      cluster0.uri,
-      '--cluster1',
-      cluster1.uri,
-      '--port',
-      '0',
-      '--id',
-      'scale',
-      '--temporal-address',
-      temporal.address,
-      '--task-queue',
-      'scale-out-test',
-      '--verbosity',
-      'ERROR',
-    ]);
+    config = testServiceConfig({
+      cluster0: cluster0.uri,
+      cluster1: cluster1.uri,
+      id: 'scale',
+      temporalAddress: temporal.address,
+      taskQueue: 'scale-out-test',
+    });
     const connection = await Connection.connect({ address: temporal.address });
     temporalClient = new Client({ connection, namespace: config.temporalNamespace });
     workers = [new WorkerProcess(workerArgs()), new WorkerProcess(workerArgs())];

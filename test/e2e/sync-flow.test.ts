@@ -2,11 +2,10 @@
 // emulated clusters with auth on, driven through mongosync's REST API only.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { parseServiceConfig } from '../../src/config';
 import { startService, type RunningService } from '../../src/main';
 import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
 import { compareClusters } from './helpers/compare';
-import { applyMixedWrites, seedSourceData, SyncApi } from './helpers/service';
+import { applyMixedWrites, seedSourceData, SyncApi, testServiceConfig } from './helpers/service';
 import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 
 const run = promisify(execFile);
@@ -27,22 +26,13 @@ describe('sync from cluster0 to cluster1', () => {
       startTestCluster('rsB'),
     ]);
     await seedSourceData(cluster0.app);
-    const config = parseServiceConfig([
-      '--cluster0',
-      cluster0.uri,
-      '--cluster1',
-      cluster1.uri,
-      '--port',
-      '0',
-      '--id',
-      'flow',
-      '--temporal-address',
-      temporal.address,
-      '--task-queue',
-      'flow-test',
-      '--verbosity',
-      'ERROR',
-    ]);
+    const config = testServiceConfig({
+      cluster0: cluster0.uri,
+      cluster1: cluster1.uri,
+      id: 'flow',
+      temporalAddress: temporal.address,
+      taskQueue: 'flow-test',
+    });
     service = await startService(config, {
       tuning: { targetPartitionBytes: 2 * 1024 * 1024, copyConcurrency: 4, applyBatchMs: 1000 },
     });
@@ -177,20 +167,7 @@ describe('sync from cluster0 to cluster1', () => {
     const fresh = await startTestCluster('rsY');
     try {
       const serviceArgs = (c0: string, c1: string) =>
-        parseServiceConfig([
-          '--cluster0',
-          c0,
-          '--cluster1',
-          c1,
-          '--port',
-          '0',
-          '--id',
-          'flow',
-          '--temporal-address',
-          temporal.address,
-          '--verbosity',
-          'ERROR',
-        ]);
+        testServiceConfig({ cluster0: c0, cluster1: c1, id: 'flow', temporalAddress: temporal.address });
       // cluster1 still holds the record of the sync "flow" between cluster0 and cluster1.
       await expect(startService(serviceArgs(stranger.uri, cluster1.uri))).rejects.toThrow(
         /cluster1 \(127\.0\.0\.1:\d+\) holds the sync "flow" between cluster0 127\.0\.0\.1:\d+ and cluster1/,

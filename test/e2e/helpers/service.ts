@@ -1,5 +1,6 @@
 // Drives the sync service as a client would: its REST API over HTTP, plus helpers to wait for
 // progress conditions and to seed the sample data the end-to-end tests check.
+import { parseServiceConfig, type ServiceConfig } from '../../../src/config';
 import {
   Binary,
   BSONRegExp,
@@ -212,4 +213,29 @@ export async function applyMixedWrites(client: MongoClient, round: number): Prom
   await scratch.collection<any>(`indexed${round}`).insertOne({ b: 1 });
   await scratch.collection(`indexed${round}`).createIndex({ b: 1 });
   await scratch.collection(`indexed${round}`).dropIndex('b_1');
+}
+
+/** The service's configuration as the end-to-end tests run it in process: API on a free port, quiet logs. */
+export function testServiceConfig(options: {
+  cluster0: string;
+  cluster1: string;
+  id: string;
+  temporalAddress: string;
+  taskQueue?: string;
+}): ServiceConfig {
+  return parseServiceConfig([
+    '--cluster0',
+    options.cluster0,
+    '--cluster1',
+    options.cluster1,
+    '--port',
+    '0',
+    '--id',
+    options.id,
+    '--temporal-address',
+    options.temporalAddress,
+    ...(options.taskQueue ? ['--task-queue', options.taskQueue] : []),
+    '--verbosity',
+    'ERROR',
+  ]);
 }

@@ -98,10 +98,6 @@ export class Engine {
     for (const [name, handler] of Object.entries(table)) this.commands[name.toLowerCase()] = handler;
   }
 
-  hasCommand(name: string): boolean {
-    return this.commands[name.toLowerCase()] !== undefined;
-  }
-
   commandNames(): string[] {
     return Object.keys(this.commands);
   }

@@ -329,13 +329,6 @@ export class Collection {
     return [...seen.values()].filter((entry) => entry.ids.length > 1);
   }
 
-  clear(): void {
-    this.byId.clear();
-    this.natural.clear();
-    this.dataBytes = 0;
-    for (const state of this.unique) state.keys.clear();
-  }
-
   private hasAnyKeyField(spec: IndexSpec, doc: Document): boolean {
     return Object.keys(spec.key).some((field) => getPathValues(doc, field).length > 0);
   }

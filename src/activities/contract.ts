@@ -2,45 +2,18 @@
 // else from src/activities). Every input and output is small, JSON-safe and free of credentials:
 // clusters are named, documents are never passed, BSON values travel as canonical Extended JSON.
 
-export type ClusterName = 'cluster0' | 'cluster1';
+import type { ClusterName, Direction, OperationTime, SyncOptions } from '../domain';
 
-export interface Direction {
-  source: ClusterName;
-  destination: ClusterName;
-}
-
-/** A BSON Timestamp as JSON: seconds (`t`) and increment (`i`). */
-export interface OperationTime {
-  t: number;
-  i: number;
-}
-
-export type WriteBlockingMode = 'none' | 'destinationOnly' | 'sourceAndDestination';
-export type BuildIndexesMode =
-  'beforeDataCopy' | 'afterDataCopy' | 'never' | 'excludeHashed' | 'excludeHashedAfterCopy';
-
-export interface RegexFilter {
-  pattern: string;
-  options?: string;
-}
-
-export interface NamespaceFilter {
-  database?: string;
-  databaseRegex?: RegexFilter;
-  collections?: string[];
-  collectionsRegex?: RegexFilter;
-}
-
-/** The validated options of a /start request, as the workflow keeps them. */
-export interface SyncOptions {
-  reversible: boolean;
-  writeBlocking: WriteBlockingMode;
-  buildIndexes: BuildIndexesMode;
-  includeNamespaces: NamespaceFilter[];
-  excludeNamespaces: NamespaceFilter[];
-  verificationEnabled: boolean;
-  preExistingDestinationData: boolean;
-}
+export type {
+  BuildIndexesMode,
+  ClusterName,
+  Direction,
+  NamespaceFilter,
+  OperationTime,
+  RegexFilter,
+  SyncOptions,
+  WriteBlockingMode,
+} from '../domain';
 
 export interface PreflightInput {
   direction: Direction;

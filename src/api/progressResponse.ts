@@ -1,6 +1,6 @@
 // The contract's /progress object, built from the workflow's progress and the API's own
 // knowledge of which hosts cluster0 and cluster1 are (never credentials).
-import type { ClusterName } from '../activities/contract';
+import type { ClusterName } from '../domain';
 import type { WorkflowProgress } from '../workflows/messages';
 
 /** `host:port[,host:port]` per cluster name, already redacted. */

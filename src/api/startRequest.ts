@@ -1,7 +1,7 @@
 // Validation of request bodies: the /start parameters of the contract (zod), and the empty
 // object every other command takes. Results are the workflow's StartRequest.
 import { z } from 'zod';
-import type { BuildIndexesMode, WriteBlockingMode } from '../activities/contract';
+import type { BuildIndexesMode, WriteBlockingMode } from '../domain';
 import { startRuleViolations, type StartRequest } from '../workflows/messages';
 
 export class InvalidRequestError extends Error {

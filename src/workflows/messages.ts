@@ -1,7 +1,7 @@
 // Messages of the sync workflow and its state machine: shared by the workflow, the REST API and
 // the tests. Pure definitions only (this module is bundled into the workflow sandbox).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Direction, SyncOptions } from '../activities/contract';
+import type { Direction, SyncOptions } from '../domain';
 
 export const SYNC_STATES = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING'] as const;
 export type SyncStateName = (typeof SYNC_STATES)[number];

@@ -1,0 +1,49 @@
+// The sync's domain vocabulary, shared by the workflow, the activities and the REST API: cluster
+// names, a direction, operation times and the validated /start options. Types and pure helpers
+// only (the workflow sandbox bundles this module).
+
+/** Clusters are named in workflow inputs; their connection strings stay in each process's config. */
+export type ClusterName = 'cluster0' | 'cluster1';
+export const CLUSTER_NAMES: readonly ClusterName[] = ['cluster0', 'cluster1'];
+
+export interface Direction {
+  source: ClusterName;
+  destination: ClusterName;
+}
+
+export function swapped(direction: Direction): Direction {
+  return { source: direction.destination, destination: direction.source };
+}
+
+/** A BSON Timestamp as JSON: seconds (`t`) and increment (`i`). */
+export interface OperationTime {
+  t: number;
+  i: number;
+}
+
+export type WriteBlockingMode = 'none' | 'destinationOnly' | 'sourceAndDestination';
+export type BuildIndexesMode =
+  'beforeDataCopy' | 'afterDataCopy' | 'never' | 'excludeHashed' | 'excludeHashedAfterCopy';
+
+export interface RegexFilter {
+  pattern: string;
+  options?: string;
+}
+
+export interface NamespaceFilter {
+  database?: string;
+  databaseRegex?: RegexFilter;
+  collections?: string[];
+  collectionsRegex?: RegexFilter;
+}
+
+/** The validated options of a /start request, as the workflow keeps them. */
+export interface SyncOptions {
+  reversible: boolean;
+  writeBlocking: WriteBlockingMode;
+  buildIndexes: BuildIndexesMode;
+  includeNamespaces: NamespaceFilter[];
+  excludeNamespaces: NamespaceFilter[];
+  verificationEnabled: boolean;
+  preExistingDestinationData: boolean;
+}

@@ -4,8 +4,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import type { SyncActivities } from './activities/contract';
-import { TemporalSyncClient, type SyncService } from './api/syncClient';
-import { assertClustersBelongToSync, claimDestination } from './ownership';
+import { TemporalSyncClient } from './api/syncClient';
+import { assertClustersBelongToSync } from './ownership';
 import { createApiServer, type ApiServer } from './api/server';
 import {
   clusterFingerprint,
@@ -115,21 +115,8 @@ export async function startService(
       clusterFingerprint: clusterFingerprint(config.cluster0, config.cluster1),
       tuning: options.tuning,
     });
-    // A sync belongs to its clusters: its start records that on the destination.
-    const ownedSync: SyncService = {
-      start: async (request) => {
-        await sync.start(request);
-        // Recorded in the background: the sync has started either way, and an unreachable
-        // destination would otherwise hold the reply for the driver's server-selection timeout.
-        void claimDestination(config, request.direction.destination).catch((err: unknown) =>
-          log.warn({ err }, 'could not record on the destination which clusters this sync belongs to'),
-        );
-      },
-      command: (command) => sync.command(command),
-      progress: () => sync.progress(),
-    };
     const api: ApiServer = await createApiServer({
-      sync: ownedSync,
+      sync,
       clusterHosts: {
         cluster0: redactConnectionString(config.cluster0),
         cluster1: redactConnectionString(config.cluster1),

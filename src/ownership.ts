@@ -1,22 +1,13 @@
-// A sync belongs to its clusters, as in mongosync (which keeps its state on the destination): when
-// a sync starts, a record naming its id and both clusters is written to the destination's metadata
-// database. A service later started with the same --id against a cluster that holds a record for
-// other clusters refuses to start, instead of mixing two syncs.
+// The service's start-up check of the sync records its clusters hold (the sync writes them; see
+// src/activities/syncRecord.ts): a service started with the same --id against a cluster that holds
+// that id's record for another pair of clusters refuses to start, instead of mixing two syncs.
 import { MongoClient } from 'mongodb';
 import { METADATA_DATABASE } from './activities/namespaces';
-import type { ClusterName } from './activities/contract';
+import { SYNC_RECORD_COLLECTION, type SyncRecord } from './activities/syncRecord';
+import type { ClusterName } from './domain';
 import { clusterFingerprint, redactConnectionString, type ServiceConfig } from './config';
 
-const OWNERSHIP_COLLECTION = 'syncOwnership';
 const CONNECT_TIMEOUT_MS = 5000;
-
-interface OwnershipRecord {
-  _id: string;
-  cluster0: string;
-  cluster1: string;
-  fingerprint: string;
-  claimedAt: Date;
-}
 
 export class ClusterOwnershipError extends Error {
   constructor(message: string) {
@@ -51,7 +42,7 @@ export async function assertClustersBelongToSync(config: OwnershipConfig): Promi
       withClient(config[name], (client) =>
         client
           .db(METADATA_DATABASE)
-          .collection<OwnershipRecord>(OWNERSHIP_COLLECTION)
+          .collection<SyncRecord>(SYNC_RECORD_COLLECTION)
           .findOne({ _id: config.id }),
       ).catch(() => undefined),
     ),
@@ -67,21 +58,4 @@ export async function assertClustersBelongToSync(config: OwnershipConfig): Promi
     }
   });
   return unreachable;
-}
-
-/** Records on the destination that this sync id belongs to this pair of clusters (idempotent). */
-export async function claimDestination(config: OwnershipConfig, destination: ClusterName): Promise<void> {
-  const record: OwnershipRecord = {
-    _id: config.id,
-    cluster0: redactConnectionString(config.cluster0),
-    cluster1: redactConnectionString(config.cluster1),
-    fingerprint: clusterFingerprint(config.cluster0, config.cluster1),
-    claimedAt: new Date(),
-  };
-  await withClient(config[destination], (client) =>
-    client
-      .db(METADATA_DATABASE)
-      .collection<OwnershipRecord>(OWNERSHIP_COLLECTION)
-      .replaceOne({ _id: config.id }, record, { upsert: true }),
-  );
 }

@@ -1,5 +1,6 @@
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
+import { clusterFingerprint, redactConnectionString } from '../config';
 import type { ClusterName } from './contract';
 
 export type ClusterUris = Record<ClusterName, string>;
@@ -22,6 +23,16 @@ export class ClusterClients {
     const client = new MongoClient(uri, { serverSelectionTimeoutMS: 15_000, ...this.clientOptions });
     this.clients.set(name, client);
     return client;
+  }
+
+  /** The cluster's hosts, without credentials or options, for messages. */
+  hosts(name: ClusterName): string {
+    return redactConnectionString(this.uris[name] ?? '');
+  }
+
+  /** Which pair of clusters this is, as the service's workflow id and the sync record name it. */
+  fingerprint(): string {
+    return clusterFingerprint(this.uris.cluster0 ?? '', this.uris.cluster1 ?? '');
   }
 
   async close(): Promise<void> {

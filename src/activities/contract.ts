@@ -15,9 +15,32 @@ export type {
   WriteBlockingMode,
 } from '../domain';
 
+/**
+ * Which sync an activity works for, and the cluster that holds its record (the destination).
+ * Activities that write check the record first: a cluster that does not hold it (rebuilt, restored,
+ * replaced behind the same host name, or another sync's destination) is never written to.
+ */
+export interface SyncRef {
+  id: string;
+  uuid: string;
+  holder: ClusterName;
+}
+
+/** Inputs of activities that write to a cluster on behalf of a sync. */
+export interface ForSync {
+  sync?: SyncRef;
+}
+
+export interface RecordSyncInput {
+  sync: SyncRef;
+  direction: Direction;
+}
+
 export interface PreflightInput {
   direction: Direction;
   options: SyncOptions;
+  /** The sync that is starting or reversing: its destination must hold no other sync's record. */
+  sync?: Pick<SyncRef, 'id' | 'uuid'>;
   /** 'start' checks a fresh sync; 'reverse' checks the reversal of a committed one. */
   purpose: 'start' | 'reverse';
 }
@@ -58,7 +81,7 @@ export interface Partition {
   estimatedBytes: number;
 }
 
-export interface CopyPartitionInput {
+export interface CopyPartitionInput extends ForSync {
   direction: Direction;
   partition: Partition;
   batchSize?: number;
@@ -70,7 +93,7 @@ export interface CopyPartitionResult {
   bytesCopied: number;
 }
 
-export interface ApplyChangesInput {
+export interface ApplyChangesInput extends ForSync {
   direction: Direction;
   /** Resume after this token (a change stream `_id` as canonical Extended JSON), when set. */
   resumeToken: string | null;
@@ -111,25 +134,35 @@ export interface ClusterLatency {
 /** Everything the sync workflow asks of the outside world. */
 export interface SyncActivities {
   preflight(input: PreflightInput): Promise<PreflightResult>;
-  setUserWriteBlocking(input: { cluster: ClusterName; enabled: boolean }): Promise<void>;
+  /** Records the sync on its destination (idempotent); refuses a cluster holding another sync's record. */
+  recordSync(input: RecordSyncInput): Promise<void>;
+  /** Removes this sync's record (only its own) from the given clusters: the sync is over. */
+  removeSyncRecord(input: { sync: Pick<SyncRef, 'id' | 'uuid'>; clusters: ClusterName[] }): Promise<void>;
+  setUserWriteBlocking(input: { cluster: ClusterName; enabled: boolean } & ForSync): Promise<void>;
   currentOperationTime(input: { cluster: ClusterName }): Promise<OperationTime>;
-  prepareCatalog(input: { direction: Direction; options: SyncOptions }): Promise<CatalogResult>;
+  prepareCatalog(input: { direction: Direction; options: SyncOptions } & ForSync): Promise<CatalogResult>;
   planPartitions(input: {
     direction: Direction;
     collection: CollectionPlan;
     targetPartitionBytes: number;
   }): Promise<Partition[]>;
   copyPartition(input: CopyPartitionInput): Promise<CopyPartitionResult>;
-  buildIndexesAfterCopy(input: {
-    direction: Direction;
-    options: SyncOptions;
-  }): Promise<{ indexesBuilt: number }>;
+  buildIndexesAfterCopy(
+    input: {
+      direction: Direction;
+      options: SyncOptions;
+    } & ForSync,
+  ): Promise<{ indexesBuilt: number }>;
   applyChanges(input: ApplyChangesInput): Promise<ApplyChangesResult>;
-  finalizeIndexes(input: {
-    direction: Direction;
-    options: SyncOptions;
-  }): Promise<{ indexesFinalized: number }>;
+  finalizeIndexes(
+    input: {
+      direction: Direction;
+      options: SyncOptions;
+    } & ForSync,
+  ): Promise<{ indexesFinalized: number }>;
   /** Relaxes the destination's existing indexes as a sync does (a reversal's new destination). */
-  relaxIndexes(input: { direction: Direction; options: SyncOptions }): Promise<{ indexesRelaxed: number }>;
+  relaxIndexes(
+    input: { direction: Direction; options: SyncOptions } & ForSync,
+  ): Promise<{ indexesRelaxed: number }>;
   pingClusters(input: { clusters: ClusterName[] }): Promise<ClusterLatency[]>;
 }

@@ -1,4 +1,4 @@
-import type { SyncActivities } from './contract';
+import type { ForSync, SyncActivities } from './contract';
 import { ClusterClients } from './clusters';
 import { applyChanges } from './applyEvents';
 import { buildIndexesAfterCopy, finalizeIndexes, prepareCatalog, relaxDestinationIndexes } from './catalog';
@@ -7,40 +7,61 @@ import { copyPartition } from './copy';
 import { currentOperationTime, pingLatencyMs } from './operationTime';
 import { planPartitions } from './partition';
 import { preflight } from './preflight';
+import { recordSync, removeSyncRecord, SyncRecordGuard } from './syncRecord';
 import { setUserWriteBlocking } from './writeBlocking';
 
 export { ClusterClients } from './clusters';
 export type { ClusterUris } from './clusters';
 export type * from './contract';
 
+/** Bulk work re-reads the sync's record at most this often per worker process. */
+const BULK_RECHECK_MS = 30_000;
+
 /** The sync service's activities, bound to the worker's cluster connections. */
 export function createActivities(clusters: ClusterClients): SyncActivities {
+  const guard = new SyncRecordGuard(clusters);
+  /** Runs `work` only once the sync's destination is known to hold its record (checked within `maxAgeMs`). */
+  const forSync =
+    <I extends ForSync, O>(maxAgeMs: number, work: (input: I) => Promise<O>) =>
+    async (input: I): Promise<O> => {
+      if (input.sync) await guard.assertHeld(input.sync, maxAgeMs);
+      return work(input);
+    };
   return {
     preflight: (input) => preflight(clusters, input),
-    setUserWriteBlocking: ({ cluster, enabled }) => setUserWriteBlocking(clusters.get(cluster), enabled),
+    recordSync: (input) => recordSync(clusters, input),
+    removeSyncRecord: (input) => removeSyncRecord(clusters, input),
+    // Switching write blocking on or off (start, commit, reverse) always reads the record afresh.
+    setUserWriteBlocking: forSync(0, ({ cluster, enabled }) =>
+      setUserWriteBlocking(clusters.get(cluster), enabled),
+    ),
     currentOperationTime: ({ cluster }) => currentOperationTime(clusters.get(cluster)),
     // Catalog and index steps heartbeat while they work, so a worker that dies mid-way is noticed
     // within the heartbeat timeout and the step is retried elsewhere, not after its long timeout.
-    prepareCatalog: ({ direction, options }) =>
+    prepareCatalog: forSync(0, ({ direction, options }) =>
       withHeartbeats(() =>
         prepareCatalog(clusters.get(direction.source), clusters.get(direction.destination), options),
       ),
+    ),
     planPartitions: ({ direction, collection, targetPartitionBytes }) =>
       withHeartbeats(() => planPartitions(clusters.get(direction.source), collection, targetPartitionBytes)),
-    copyPartition: (input) => copyPartition(clusters, input),
-    buildIndexesAfterCopy: ({ direction, options }) =>
+    copyPartition: forSync(BULK_RECHECK_MS, (input) => copyPartition(clusters, input)),
+    buildIndexesAfterCopy: forSync(0, ({ direction, options }) =>
       withHeartbeats(() =>
         buildIndexesAfterCopy(clusters.get(direction.source), clusters.get(direction.destination), options),
       ),
-    applyChanges: (input) => applyChanges(clusters, input),
-    finalizeIndexes: ({ direction, options }) =>
+    ),
+    applyChanges: forSync(BULK_RECHECK_MS, (input) => applyChanges(clusters, input)),
+    finalizeIndexes: forSync(0, ({ direction, options }) =>
       withHeartbeats(() =>
         finalizeIndexes(clusters.get(direction.source), clusters.get(direction.destination), options),
       ),
-    relaxIndexes: ({ direction, options }) =>
+    ),
+    relaxIndexes: forSync(0, ({ direction, options }) =>
       withHeartbeats(() =>
         relaxDestinationIndexes(clusters.get(direction.source), clusters.get(direction.destination), options),
       ),
+    ),
     pingClusters: async ({ clusters: names }) =>
       Promise.all(
         names.map(async (cluster) => ({

@@ -5,6 +5,7 @@ import type { ClusterName, PreflightInput, PreflightResult } from './contract';
 import { listCatalogEntries, listDatabaseNames, listIndexSpecs } from './catalog';
 import { isNeverSynced, isNeverSyncedDatabase } from './namespaces';
 import { missingActions, requiredActions, type RequiredActions } from './privileges';
+import { assertNoOtherSync } from './syncRecord';
 
 const MINIMUM_MAJOR_VERSION = 6;
 
@@ -140,6 +141,11 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
     await missingPrivileges(destination, destinationName, required.destination),
   ].filter((sentence): sentence is string => sentence !== null);
   if (missing.length > 0) throw preconditionFailed(missing.join('; '));
+  // A destination that is another sync's (it holds that sync's record) is never written to.
+  if (input.sync) {
+    const otherSync = await assertNoOtherSync(clusters, destinationName, input.sync);
+    if (otherSync) throw preconditionFailed(otherSync);
+  }
   if (input.purpose === 'start' && !input.options.preExistingDestinationData) {
     const existing = await userNamespaces(destination);
     if (existing.length > 0) {

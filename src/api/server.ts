@@ -24,7 +24,14 @@ export interface ApiServer {
 }
 
 const BODY_LIMIT = '1mb';
-const ARGUMENTLESS_COMMANDS: readonly ArgumentlessCommand[] = ['pause', 'resume', 'commit', 'reverse'];
+/** mongosync's commands, and `reset` (ours: ends a sync so the next /start begins a new one). */
+const ARGUMENTLESS_COMMANDS: readonly ArgumentlessCommand[] = [
+  'pause',
+  'resume',
+  'commit',
+  'reverse',
+  'reset',
+];
 
 const HTTP_STATUS: Record<SyncErrorName, number> = {
   InvalidRequest: 400,

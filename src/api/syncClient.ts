@@ -13,7 +13,9 @@ import type { syncWorkflow, SyncWorkflowInput } from '../workflows';
 import {
   COMMAND_UPDATES,
   PROGRESS_MEMO_KEY,
+  SYNC_ERROR_NAMES,
   startUpdate,
+  type ArgumentlessCommand,
   type StartRequest,
   type SyncErrorName,
   type WorkflowProgress,
@@ -21,7 +23,7 @@ import {
 import { idleProgress } from '../workflows/progress';
 import type { SyncTuning } from '../workflows/state';
 
-export type ArgumentlessCommand = keyof typeof COMMAND_UPDATES;
+export type { ArgumentlessCommand } from '../workflows/messages';
 
 /** A command's failure, named as in the contract. */
 export class SyncCommandError extends Error {
@@ -49,14 +51,7 @@ export interface SyncIdentity {
   tuning?: Partial<SyncTuning>;
 }
 
-const CONTRACT_ERRORS: ReadonlySet<string> = new Set<SyncErrorName>([
-  'InvalidRequest',
-  'InvalidStateTransition',
-  'PreconditionFailed',
-  'NotCommittable',
-  'Unavailable',
-  'InternalError',
-]);
+const CONTRACT_ERRORS: ReadonlySet<string> = new Set<string>(SYNC_ERROR_NAMES);
 
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -138,7 +133,22 @@ export class TemporalSyncClient implements SyncService {
 
   async command(command: ArgumentlessCommand): Promise<void> {
     const handle = this.client.workflow.getHandle(this.identity.workflowId);
-    await this.bounded(this.timeouts.commandMs, () => handle.executeUpdate(COMMAND_UPDATES[command]));
+    try {
+      await this.bounded(this.timeouts.commandMs, () => handle.executeUpdate(COMMAND_UPDATES[command]));
+    } catch (err) {
+      // Resetting what does not exist (never started, or already reset) leaves it as it is: IDLE.
+      if (command === 'reset' && (await this.isClosedOrMissing())) return;
+      throw err;
+    }
+  }
+
+  private async isClosedOrMissing(): Promise<boolean> {
+    try {
+      const description = await this.client.workflow.getHandle(this.identity.workflowId).describe();
+      return description.status.name !== 'RUNNING';
+    } catch (err) {
+      return err instanceof WorkflowNotFoundError;
+    }
   }
 
   async progress(): Promise<WorkflowProgress> {
@@ -153,7 +163,8 @@ export class TemporalSyncClient implements SyncService {
       throw toSyncCommandError(err);
     }
     const progress = description.memo?.[PROGRESS_MEMO_KEY] as WorkflowProgress | undefined;
-    if (!progress) return idleProgress();
+    // A sync that was reset has completed: the next /start begins a new one.
+    if (!progress || description.status.name === 'COMPLETED') return idleProgress();
     if (description.status.name !== 'RUNNING') {
       return {
         ...progress,

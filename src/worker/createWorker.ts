@@ -17,6 +17,8 @@ export interface SyncWorkerOptions {
 /** Every activity of the contract; `satisfies` keeps the list complete when the contract grows. */
 const ACTIVITY_NAMES = Object.keys({
   preflight: true,
+  recordSync: true,
+  removeSyncRecord: true,
   setUserWriteBlocking: true,
   currentOperationTime: true,
   prepareCatalog: true,

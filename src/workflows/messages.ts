@@ -1,13 +1,18 @@
 // Messages of the sync workflow and its state machine: shared by the workflow, the REST API and
 // the tests. Pure definitions only (this module is bundled into the workflow sandbox).
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Direction, SyncOptions } from '../domain';
 
-export const SYNC_STATES = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING'] as const;
-export type SyncStateName = (typeof SYNC_STATES)[number];
+export const SYNC_STATUSES = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING'] as const;
+/** The contract's `state` of a sync. */
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
 
-export const SYNC_COMMANDS = ['start', 'pause', 'resume', 'commit', 'reverse'] as const;
+/** The contract's commands, and `reset` (ours): end a sync so the next /start begins a new one. */
+export const SYNC_COMMANDS = ['start', 'pause', 'resume', 'commit', 'reverse', 'reset'] as const;
 export type SyncCommand = (typeof SYNC_COMMANDS)[number];
+/** The commands that take no argument (all but start). */
+export type ArgumentlessCommand = Exclude<SyncCommand, 'start'>;
 
 /** The contract's error names; also the `type` of every ApplicationFailure a validator or handler throws. */
 export type SyncErrorName =
@@ -18,48 +23,14 @@ export type SyncErrorName =
   | 'Unavailable'
   | 'InternalError';
 
-/** Which state each command is accepted in and the state it leads to. */
-export const COMMAND_TRANSITIONS: Record<SyncCommand, { from: SyncStateName; to: SyncStateName }> = {
-  start: { from: 'IDLE', to: 'RUNNING' },
-  pause: { from: 'RUNNING', to: 'PAUSED' },
-  resume: { from: 'PAUSED', to: 'RUNNING' },
-  commit: { from: 'RUNNING', to: 'COMMITTING' },
-  reverse: { from: 'COMMITTED', to: 'REVERSING' },
-};
-
-/** Transitions the workflow makes by itself once the work of a state is done. */
-export const AUTOMATIC_TRANSITIONS: Partial<Record<SyncStateName, SyncStateName>> = {
-  COMMITTING: 'COMMITTED',
-  REVERSING: 'RUNNING',
-};
-
-export interface CommandRejection {
-  error: SyncErrorName;
-  description: string;
-}
-
-/** Why `command` is not allowed now, or null when the state table allows it. */
-export function commandRejection(
-  state: SyncStateName,
-  command: SyncCommand,
-  canCommit: boolean,
-): CommandRejection | null {
-  const transition = COMMAND_TRANSITIONS[command];
-  if (state !== transition.from) {
-    return {
-      error: 'InvalidStateTransition',
-      description: `cannot ${command} in state ${state}: ${command} is only allowed in state ${transition.from}`,
-    };
-  }
-  if (command === 'commit' && !canCommit) {
-    return {
-      error: 'NotCommittable',
-      description:
-        'cannot commit yet: canCommit is false (the initial copy must be done, change event application running and lag under 30 s)',
-    };
-  }
-  return null;
-}
+export const SYNC_ERROR_NAMES: readonly SyncErrorName[] = [
+  'InvalidRequest',
+  'InvalidStateTransition',
+  'PreconditionFailed',
+  'NotCommittable',
+  'Unavailable',
+  'InternalError',
+];
 
 /** A validated /start request as the workflow receives it. */
 export interface StartRequest {
@@ -122,7 +93,7 @@ export interface VerifierSideProgress {
  * only: the API turns `direction` into the contract's `directionMapping` from its own configuration.
  */
 export interface WorkflowProgress {
-  state: SyncStateName;
+  state: SyncStatus;
   canCommit: boolean;
   canWrite: boolean | null;
   info: string | null;
@@ -140,28 +111,26 @@ export interface WorkflowProgress {
   mongosyncID: string;
   /** Hash of the clusters' host lists, so a service can tell whether a sync belongs to its clusters. */
   clusterFingerprint: string;
+  /** The random id of this sync, recorded on its destination; null before start. */
+  syncUuid: string | null;
 }
 
 export const PROGRESS_MEMO_KEY = 'progress';
 
+/** Each command is a Workflow Update (answered) and a Signal of the same name (fire and forget). */
 export const startUpdate = defineUpdate<void, [StartRequest]>('start');
-export const pauseUpdate = defineUpdate<void>('pause');
-export const resumeUpdate = defineUpdate<void>('resume');
-export const commitUpdate = defineUpdate<void>('commit');
-export const reverseUpdate = defineUpdate<void>('reverse');
-
 export const startSignal = defineSignal<[StartRequest]>('start');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const commitSignal = defineSignal('commit');
-export const reverseSignal = defineSignal('reverse');
+
+const ARGUMENTLESS_COMMANDS = SYNC_COMMANDS.filter(
+  (command): command is ArgumentlessCommand => command !== 'start',
+);
+
+export const COMMAND_UPDATES = Object.fromEntries(
+  ARGUMENTLESS_COMMANDS.map((command) => [command, defineUpdate<void>(command)]),
+) as Record<ArgumentlessCommand, UpdateDefinition<void, []>>;
+
+export const COMMAND_SIGNALS = Object.fromEntries(
+  ARGUMENTLESS_COMMANDS.map((command) => [command, defineSignal(command)]),
+) as Record<ArgumentlessCommand, SignalDefinition<[]>>;
 
 export const progressQuery = defineQuery<WorkflowProgress>('progress');
-
-/** The updates without arguments, by command name, for the API. */
-export const COMMAND_UPDATES = {
-  pause: pauseUpdate,
-  resume: resumeUpdate,
-  commit: commitUpdate,
-  reverse: reverseUpdate,
-} as const;

@@ -1,33 +1,11 @@
-// The progress view of a sync's state, as the query and the memo report it.
-import type { WorkflowProgress, VerifierSideProgress } from './messages';
-import { canCommit, type SyncPhase, type SyncWorkflowState } from './state';
-
-const COPY_PHASES: ReadonlySet<SyncPhase> = new Set([
-  'blockDestination',
-  'catalog',
-  'planning',
-  'copy',
-  'indexes',
-]);
-
-function phaseInfo(state: SyncWorkflowState): string | null {
-  switch (state.state) {
-    case 'IDLE':
-      return null;
-    case 'COMMITTING':
-      return 'waiting for commit to complete';
-    case 'COMMITTED':
-      return 'commit completed';
-    case 'REVERSING':
-      return 'reversing';
-    default:
-      if (state.phase === null) return null;
-      return COPY_PHASES.has(state.phase) ? 'collection copy' : 'change event application';
-  }
-}
+// The progress view of a sync's state, as the query and the memo report it. State and info come
+// from the state table.
+import type { VerifierSideProgress, WorkflowProgress } from './messages';
+import { canCommit, haltedBy, type SyncWorkflowState } from './state';
+import { PHASES } from './stateTable';
 
 function isApplyingChanges(state: SyncWorkflowState): boolean {
-  return state.phase === 'changeEvents' || state.state === 'COMMITTING';
+  return state.phase === 'changeEvents' || state.status === 'COMMITTING';
 }
 
 function verifierNotStarted(estimatedDocumentCount: number | null): VerifierSideProgress {
@@ -60,43 +38,66 @@ export function idleProgress(): WorkflowProgress {
     warnings: [],
     mongosyncID: '',
     clusterFingerprint: '',
+    syncUuid: null,
   };
 }
 
-export function progressView(state: SyncWorkflowState): WorkflowProgress {
-  if (state.state === 'IDLE' || state.direction === null) {
-    return {
-      ...idleProgress(),
-      warnings: [...state.warnings],
-      mongosyncID: state.syncId,
-      clusterFingerprint: state.clusterFingerprint,
-    };
-  }
-  const { direction, lastError } = state;
-  const committed = state.state === 'COMMITTED';
-  const lagTimeSeconds = committed ? 0 : isApplyingChanges(state) ? state.lagSeconds : null;
-  const info = lastError ? `error: ${lastError.type}: ${lastError.message}` : phaseInfo(state);
+function warningsOf(state: SyncWorkflowState): string[] {
   const warnings = [...state.warnings];
+  const { lastError, commit } = state;
   if (state.options && !state.options.verificationEnabled) {
     warnings.push(
       'The embedded verifier is not implemented yet: this sync runs without verification, and commit is not gated by it',
     );
   }
-  if (lastError) {
+  if (lastError && lastError.retryAt === null) {
     warnings.push(
-      `${lastError.phase ?? state.state} failed (${lastError.type}): ${lastError.message}; ` +
+      `the sync cannot continue: ${lastError.phase} failed (${lastError.type}): ${lastError.message}; ` +
+        'nothing more is written to the clusters; end the sync with POST /api/v1/reset to start over',
+    );
+  } else if (lastError) {
+    warnings.push(
+      `${lastError.phase} failed (${lastError.type}): ${lastError.message}; ` +
         'the step is retried automatically, or at once after pause and resume',
     );
   }
+  if (state.status === 'COMMITTING' && commit.drainStalledSeconds !== null) {
+    warnings.push(
+      `the commit has made no progress for ${commit.drainStalledSeconds} s: change event application ` +
+        "has not reached the commit point (is the source's change stream advancing?)",
+    );
+  }
+  return warnings;
+}
+
+export function progressView(state: SyncWorkflowState): WorkflowProgress {
+  if (state.status === 'IDLE' || state.direction === null) {
+    return {
+      ...idleProgress(),
+      warnings: [...state.warnings],
+      mongosyncID: state.syncId,
+      clusterFingerprint: state.clusterFingerprint,
+      syncUuid: state.syncUuid,
+    };
+  }
+  const { direction, lastError, copy, changeEvents } = state;
+  const committed = state.status === 'COMMITTED';
+  const lagTimeSeconds = committed ? 0 : isApplyingChanges(state) ? changeEvents.lag.seconds : null;
+  const halted = haltedBy(state);
+  const info = halted
+    ? `error: ${halted}`
+    : lastError
+      ? `error: ${lastError.type}: ${lastError.message}`
+      : PHASES[state.phase].info;
   const ping = (cluster: keyof typeof state.pingLatencyMs) => {
     const latency = state.pingLatencyMs[cluster];
     return latency === undefined ? null : { pingLatencyMs: latency };
   };
-  const estimatedDocuments = state.collections.reduce((sum, c) => sum + c.estimatedDocuments, 0);
+  const estimatedDocuments = copy.collections.reduce((sum, c) => sum + c.estimatedDocuments, 0);
   return {
-    state: state.state,
+    state: state.status,
     canCommit: canCommit(state),
-    canWrite: state.canWrite,
+    canWrite: state.commit.canWrite,
     info,
     lagTimeSeconds,
     lag:
@@ -107,13 +108,13 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
             crudLagSeconds: lagTimeSeconds,
             ddlLagSeconds: lagTimeSeconds,
           },
-    totalEventsApplied: state.totalEventsApplied,
-    estimatedSecondsToCEACatchup: state.phase === 'changeEvents' ? state.estimatedSecondsToCatchup : null,
+    totalEventsApplied: changeEvents.totalApplied,
+    estimatedSecondsToCEACatchup: state.phase === 'changeEvents' ? changeEvents.lag.etaSeconds : null,
     collectionCopy: {
-      estimatedTotalBytes: state.estimatedTotalBytes ?? 1,
-      estimatedCopiedBytes: state.copyDone ? (state.estimatedTotalBytes ?? 0) : state.copiedBytes,
+      estimatedTotalBytes: copy.estimatedTotalBytes ?? 1,
+      estimatedCopiedBytes: copy.done ? (copy.estimatedTotalBytes ?? 0) : copy.copiedBytes,
     },
-    indexBuilding: state.indexBuilding,
+    indexBuilding: copy.indexBuilding,
     direction,
     source: ping(direction.source),
     destination: ping(direction.destination),
@@ -121,8 +122,9 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
       state.options?.verificationEnabled === false
         ? null
         : { source: verifierNotStarted(estimatedDocuments), destination: verifierNotStarted(null) },
-    warnings,
+    warnings: warningsOf(state),
     mongosyncID: state.syncId,
     clusterFingerprint: state.clusterFingerprint,
+    syncUuid: state.syncUuid,
   };
 }

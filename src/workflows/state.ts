@@ -1,29 +1,10 @@
-// The sync workflow's whole state: one plain-JSON object, carried across continue-as-new.
-import type {
-  ClusterName,
-  CollectionPlan,
-  Direction,
-  OperationTime,
-  Partition,
-  SyncOptions,
-} from '../activities/contract';
-import type { IndexBuildingProgress, SyncStateName } from './messages';
-
-/** The step the main loop runs next within the current state. */
-export type SyncPhase =
-  | 'blockDestination'
-  | 'catalog'
-  | 'planning'
-  | 'copy'
-  | 'indexes'
-  | 'changeEvents'
-  | 'commitBlockSource'
-  | 'commitPoint'
-  | 'commitDrain'
-  | 'commitFinalize'
-  | 'commitWritablePoint'
-  | 'commitUnblock'
-  | 'reverseSwap';
+// The sync workflow's whole state: one plain-JSON object, grouped by concern and carried across
+// continue-as-new.
+import type { CollectionPlan, Partition } from '../activities/contract';
+import type { ClusterName, Direction, OperationTime, SyncOptions } from '../domain';
+import type { LagState } from './lag';
+import type { IndexBuildingProgress, SyncStatus } from './messages';
+import { PHASES, type SyncPhase } from './stateTable';
 
 /** Knobs of the main loop; tests shrink them. */
 export interface SyncTuning {
@@ -36,6 +17,8 @@ export interface SyncTuning {
   errorRetryMs: number;
   /** An apply batch that returns sooner than this with nothing applied is followed by a short sleep. */
   idleBatchMs: number;
+  /** A commit drain that makes no progress for this long says so in the warnings. */
+  drainStallWarningMs: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -46,52 +29,110 @@ export const DEFAULT_TUNING: SyncTuning = {
   pingIntervalMs: 30_000,
   errorRetryMs: 60_000,
   idleBatchMs: 500,
+  drainStallWarningMs: 30_000,
 };
 
 export interface SyncError {
   type: string;
   message: string;
-  phase: SyncPhase | null;
-  /** Workflow time (ms) at which the failed step is retried unless a command intervenes first. */
-  retryAt: number;
+  phase: SyncPhase;
+  /** Workflow time (ms) at which the failed step is retried by itself; null: it cannot continue. */
+  retryAt: number | null;
 }
 
-export interface SyncWorkflowState {
-  syncId: string;
-  clusterFingerprint: string;
-  tuning: SyncTuning;
-  state: SyncStateName;
-  phase: SyncPhase | null;
-  direction: Direction | null;
-  options: SyncOptions | null;
-  /** Collections found by the catalog step; partitions still to plan; partitions still to copy. */
+export interface CopyState {
+  /** Source operation time taken before the copy: change events apply from here. */
+  startTime: OperationTime | null;
+  /** Collections found by the catalog step; those still to plan; partitions still to copy. */
   collections: CollectionPlan[];
   collectionsToPlan: CollectionPlan[];
   pendingPartitions: Partition[];
   copiedPartitions: number;
-  indexesToBuildAfterCopy: number;
-  copyStartTime: OperationTime | null;
-  commitPoint: OperationTime | null;
-  writablePoint: OperationTime | null;
-  /** Where change event application continues: after the token, else at the operation time. */
-  resumeToken: string | null;
-  changeEventsStartAt: OperationTime | null;
-  changeEventBatches: number;
-  totalEventsApplied: number;
-  crudEventsApplied: number;
-  ddlEventsApplied: number;
-  lagSeconds: number | null;
-  lagMeasuredAt: number | null;
-  estimatedSecondsToCatchup: number | null;
-  estimatedTotalBytes: number | null;
   copiedBytes: number;
-  copyDone: boolean;
+  estimatedTotalBytes: number | null;
+  indexesToBuildAfterCopy: number;
   indexBuilding: IndexBuildingProgress | null;
+  done: boolean;
+}
+
+export interface ChangeEventState {
+  /** Where application continues: after the token, else at `startAt`. */
+  resumeToken: string | null;
+  startAt: OperationTime | null;
+  batches: number;
+  totalApplied: number;
+  crudApplied: number;
+  ddlApplied: number;
+  lag: LagState;
+}
+
+export interface CommitState {
+  /** Source operation time the commit drains to. */
+  commitPoint: OperationTime | null;
+  /** Destination operation time taken while users were still blocked: a reverse starts here. */
+  writablePoint: OperationTime | null;
   canWrite: boolean | null;
+  /** Workflow time of the drain's last progress, and how long it has made none (null: it moves). */
+  drainProgressAt: number | null;
+  drainStalledSeconds: number | null;
+}
+
+export interface SyncWorkflowState {
+  syncId: string;
+  /** Random id of this sync, recorded on its destination at start; null while IDLE. */
+  syncUuid: string | null;
+  clusterFingerprint: string;
+  tuning: SyncTuning;
+  status: SyncStatus;
+  phase: SyncPhase;
+  direction: Direction | null;
+  options: SyncOptions | null;
+  copy: CopyState;
+  changeEvents: ChangeEventState;
+  commit: CommitState;
   pingLatencyMs: Partial<Record<ClusterName, number>>;
   lastPingAt: number | null;
   lastError: SyncError | null;
+  /** Clusters this sync blocked and a reset releases (a sync that cannot continue; never a foreign cluster). */
+  releaseOnReset: ClusterName[];
   warnings: string[];
+}
+
+export function newCopyState(): CopyState {
+  return {
+    startTime: null,
+    collections: [],
+    collectionsToPlan: [],
+    pendingPartitions: [],
+    copiedPartitions: 0,
+    copiedBytes: 0,
+    estimatedTotalBytes: null,
+    indexesToBuildAfterCopy: 0,
+    indexBuilding: null,
+    done: false,
+  };
+}
+
+export function newChangeEventState(startAt: OperationTime | null = null): ChangeEventState {
+  return {
+    resumeToken: null,
+    startAt,
+    batches: 0,
+    totalApplied: 0,
+    crudApplied: 0,
+    ddlApplied: 0,
+    lag: { seconds: null, measuredAt: null, etaSeconds: null },
+  };
+}
+
+export function newCommitState(): CommitState {
+  return {
+    commitPoint: null,
+    writablePoint: null,
+    canWrite: null,
+    drainProgressAt: null,
+    drainStalledSeconds: null,
+  };
 }
 
 export function newSyncState(
@@ -101,52 +142,42 @@ export function newSyncState(
 ): SyncWorkflowState {
   return {
     syncId,
+    syncUuid: null,
     clusterFingerprint,
     tuning: { ...DEFAULT_TUNING, ...tuning },
-    state: 'IDLE',
-    phase: null,
+    status: PHASES.idle.status,
+    phase: 'idle',
     direction: null,
     options: null,
-    collections: [],
-    collectionsToPlan: [],
-    pendingPartitions: [],
-    copiedPartitions: 0,
-    indexesToBuildAfterCopy: 0,
-    copyStartTime: null,
-    commitPoint: null,
-    writablePoint: null,
-    resumeToken: null,
-    changeEventsStartAt: null,
-    changeEventBatches: 0,
-    totalEventsApplied: 0,
-    crudEventsApplied: 0,
-    ddlEventsApplied: 0,
-    lagSeconds: null,
-    lagMeasuredAt: null,
-    estimatedSecondsToCatchup: null,
-    estimatedTotalBytes: null,
-    copiedBytes: 0,
-    copyDone: false,
-    indexBuilding: null,
-    canWrite: null,
+    copy: newCopyState(),
+    changeEvents: newChangeEventState(),
+    commit: newCommitState(),
     pingLatencyMs: {},
     lastPingAt: null,
     lastError: null,
+    releaseOnReset: [],
     warnings: [],
   };
 }
 
 export const COMMIT_LAG_LIMIT_SECONDS = 30;
 
+/** Why the sync cannot continue by itself (a failure no retry fixes), or null. */
+export function haltedBy(state: SyncWorkflowState): string | null {
+  const error = state.lastError;
+  return error && error.retryAt === null ? `${error.type}: ${error.message}` : null;
+}
+
 /** The contract's canCommit: RUNNING, copy (and after-copy index builds) done, CEA running, lag under 30 s. */
 export function canCommit(state: SyncWorkflowState): boolean {
+  const lag = state.changeEvents.lag.seconds;
   return (
-    state.state === 'RUNNING' &&
-    state.copyDone &&
+    state.status === 'RUNNING' &&
+    state.copy.done &&
     state.phase === 'changeEvents' &&
-    state.changeEventBatches > 0 &&
+    state.changeEvents.batches > 0 &&
     state.lastError === null &&
-    state.lagSeconds !== null &&
-    state.lagSeconds < COMMIT_LAG_LIMIT_SECONDS
+    lag !== null &&
+    lag < COMMIT_LAG_LIMIT_SECONDS
   );
 }

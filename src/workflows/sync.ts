@@ -1,90 +1,61 @@
-// The sync workflow: a thin entity around one plain-JSON state. Message handlers validate against
-// the state table and flip the state; the main loop runs one step at a time for the current state
-// (each step is one activity or one bounded fan-out), so every step boundary is a durable point.
+// The sync workflow: an entity around one plain-JSON state, driven by the state table. Commands
+// (Updates, and Signals of the same names) are validated against the table and follow it; the main
+// loop runs the current phase's step and, once the step's work is done, enters the phase the table
+// names next. Every step is one activity or one bounded fan-out, so every step boundary is durable.
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
-  makeContinueAsNewFunc,
   isCancellation,
-  proxyActivities,
+  log,
+  makeContinueAsNewFunc,
   setHandler,
   sleep,
   upsertMemo,
+  uuid4,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { ApplyChangesResult, Direction, SyncActivities } from '../activities/contract';
+import type { ApplyChangesResult, SyncRef } from '../activities/contract';
+import { CLUSTER_NAMES, swapped, type ClusterName, type Direction, type OperationTime } from '../domain';
 import {
+  HALTING_ERROR_TYPES,
+  catalogCalls,
+  checks,
+  indexCalls,
+  longCalls,
+  pingCalls,
+  shortCalls,
+} from './activityProxies';
+import { nextDrainWatch, nextLag } from './lag';
+import {
+  COMMAND_SIGNALS,
+  COMMAND_UPDATES,
   PROGRESS_MEMO_KEY,
-  commandRejection,
-  commitSignal,
-  commitUpdate,
-  pauseSignal,
-  pauseUpdate,
+  SYNC_COMMANDS,
   progressQuery,
-  resumeSignal,
-  resumeUpdate,
-  reverseSignal,
-  reverseUpdate,
   startRuleViolations,
   startSignal,
   startUpdate,
   type StartRequest,
   type SyncCommand,
-  type SyncStateName,
 } from './messages';
 import { progressView } from './progress';
-import { canCommit, newSyncState, type SyncPhase, type SyncTuning, type SyncWorkflowState } from './state';
+import { runBounded } from './runBounded';
+import {
+  canCommit,
+  haltedBy,
+  newChangeEventState,
+  newCommitState,
+  newSyncState,
+  type SyncError,
+  type SyncTuning,
+  type SyncWorkflowState,
+} from './state';
+import { COMMANDS, PHASES, commandRejection, type SyncPhase } from './stateTable';
 
-const NON_RETRYABLE_ERROR_TYPES = ['PreconditionFailed', 'InvalidRequest', 'ChangeStreamHistoryLost'];
 const MAX_WARNINGS = 20;
-
-function activityOptions(options: ActivityOptions, maximumAttempts: number): ActivityOptions {
-  return {
-    ...options,
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '20 seconds',
-      maximumAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-    },
-  };
-}
-
-const checks = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '2 minutes' }, 3));
-const shortCalls = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '1 minute' }, 10));
-// Fan-out work (planning, copy) goes through the task queue, never eagerly to the worker that ran
-// the workflow task: eager dispatch would keep every partition on that one worker and defeat
-// scaling out with more worker processes.
-const catalogCalls = proxyActivities<SyncActivities>(
-  activityOptions(
-    { startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 seconds', allowEagerDispatch: false },
-    10,
-  ),
-);
-const longCalls = proxyActivities<SyncActivities>(
-  activityOptions(
-    {
-      startToCloseTimeout: '2 hours',
-      heartbeatTimeout: '20 seconds',
-      // A paused copy must really have stopped before a resumed one writes the same range.
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      allowEagerDispatch: false,
-    },
-    20,
-  ),
-);
-// Index steps heartbeat: a worker killed mid-way is noticed in seconds, not hours.
-const indexCalls = proxyActivities<SyncActivities>(
-  activityOptions({ startToCloseTimeout: '6 hours', heartbeatTimeout: '20 seconds' }, 5),
-);
-// A ping is a measurement: a failure is reported as -1, not retried.
-const pingCalls = proxyActivities<SyncActivities>(activityOptions({ startToCloseTimeout: '15 seconds' }, 1));
 
 export interface SyncWorkflowInput {
   syncId: string;
@@ -93,6 +64,10 @@ export interface SyncWorkflowInput {
   /** The state carried over by continue-as-new. */
   carriedState?: SyncWorkflowState;
 }
+
+/** A step either finished its phase's work or has more of it (it runs again). */
+type StepOutcome = 'done' | 'again';
+type RunningPhase = Exclude<SyncPhase, 'idle' | 'committed'>;
 
 function failure(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -109,44 +84,19 @@ function errorMessage(err: unknown): string {
   return cause instanceof Error ? cause.message : String(err);
 }
 
-/** A preflight failure as the update's error: the contract's type when the activity gave one. */
-function preflightFailure(err: unknown): ApplicationFailure {
+/** A check's failure as the command's error: the contract's type when the activity gave one. */
+function checkFailure(err: unknown): ApplicationFailure {
   const type = errorType(err);
   if (type === 'PreconditionFailed' || type === 'InvalidRequest') return failure(type, errorMessage(err));
+  if (type === 'SyncRecordMismatch') return failure('PreconditionFailed', errorMessage(err));
   return failure('PreconditionFailed', `could not check the clusters: ${errorMessage(err)}`);
-}
-
-function swapped(direction: Direction): Direction {
-  return { source: direction.destination, destination: direction.source };
-}
-
-/** Runs `work` over `items` with at most `limit` at once; stops launching when `shouldStop` says so or one fails. */
-async function runBounded<T>(
-  items: readonly T[],
-  limit: number,
-  shouldStop: () => boolean,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let firstError: unknown = undefined;
-  const lane = async () => {
-    while (next < items.length && firstError === undefined && !shouldStop()) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (err) {
-        firstError ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (firstError !== undefined) throw firstError;
 }
 
 class SyncRun {
   private stepInFlight = false;
   private commandInFlight: SyncCommand | null = null;
   private copyScope: CancellationScope | null = null;
+  private finished = false;
   private lastPublished = '';
 
   constructor(
@@ -156,57 +106,25 @@ class SyncRun {
 
   installHandlers(): void {
     setHandler(progressQuery, () => progressView(this.state));
-    setHandler(startUpdate, (request) => this.start(request), {
-      validator: (request) => this.validateStart(request),
+    setHandler(startUpdate, (request) => this.execute('start', request), {
+      validator: (request) => this.validate('start', request),
     });
-    setHandler(pauseUpdate, () => this.pause(), { validator: () => this.validate('pause') });
-    setHandler(resumeUpdate, () => this.resume(), { validator: () => this.validate('resume') });
-    setHandler(commitUpdate, () => this.commit(), { validator: () => this.validate('commit') });
-    setHandler(reverseUpdate, () => this.reverse(), { validator: () => this.validateReverse() });
-
-    setHandler(startSignal, (request) =>
-      this.onSignal(
-        'start',
-        () => this.validateStart(request),
-        () => this.start(request),
-      ),
-    );
-    setHandler(pauseSignal, () =>
-      this.onSignal(
-        'pause',
-        () => this.validate('pause'),
-        () => this.pause(),
-      ),
-    );
-    setHandler(resumeSignal, () =>
-      this.onSignal(
-        'resume',
-        () => this.validate('resume'),
-        () => this.resume(),
-      ),
-    );
-    setHandler(commitSignal, () =>
-      this.onSignal(
-        'commit',
-        () => this.validate('commit'),
-        () => this.commit(),
-      ),
-    );
-    setHandler(reverseSignal, () =>
-      this.onSignal(
-        'reverse',
-        () => this.validateReverse(),
-        () => this.reverse(),
-      ),
-    );
+    setHandler(startSignal, (request) => this.onSignal('start', request));
+    for (const command of SYNC_COMMANDS) {
+      if (command === 'start') continue;
+      setHandler(COMMAND_UPDATES[command], () => this.execute(command), {
+        validator: () => this.validate(command),
+      });
+      setHandler(COMMAND_SIGNALS[command], () => this.onSignal(command));
+    }
   }
 
-  async run(): Promise<never> {
+  async run(): Promise<void> {
     this.publish();
-    for (;;) {
+    while (!this.finished) {
       await this.runStep();
       this.publish();
-      if (workflowInfo().continueAsNewSuggested) {
+      if (workflowInfo().continueAsNewSuggested && !this.finished) {
         await condition(allHandlersFinished);
         // The memo is carried explicitly so /progress never sees a run without one.
         const continueWithState = makeContinueAsNewFunc<(input: SyncWorkflowInput) => Promise<void>>({
@@ -215,146 +133,225 @@ class SyncRun {
         await continueWithState({ ...this.input, carriedState: this.state });
       }
     }
+    await condition(allHandlersFinished);
   }
 
-  // ----- message handlers -----
+  // ----- commands -----
 
-  private validate(command: SyncCommand): void {
+  private validate(command: SyncCommand, request?: StartRequest): void {
     if (this.commandInFlight) {
       throw failure(
         'InvalidStateTransition',
         `cannot ${command} while ${this.commandInFlight} is in progress`,
       );
     }
-    const rejection = commandRejection(this.state.state, command, canCommit(this.state));
+    const rejection = commandRejection(this.state.status, command, {
+      canCommit: canCommit(this.state),
+      haltedBy: haltedBy(this.state),
+    });
     if (rejection) throw failure(rejection.error, rejection.description);
-  }
-
-  private validateStart(request: StartRequest): void {
-    this.validate('start');
-    const problems =
-      request && request.direction && request.options
-        ? startRuleViolations(request)
-        : ['malformed start request'];
-    if (problems.length > 0) throw failure('InvalidRequest', problems.join('; '));
-  }
-
-  private validateReverse(): void {
-    this.validate('reverse');
-    const options = this.state.options;
-    if (!options?.reversible || options.writeBlocking !== 'sourceAndDestination') {
-      throw failure(
-        'PreconditionFailed',
-        'cannot reverse: the sync was not started with reversible: true and enableUserWriteBlocking: true',
-      );
+    if (command === 'start') {
+      const problems =
+        request && request.direction && request.options
+          ? startRuleViolations(request)
+          : ['malformed start request'];
+      if (problems.length > 0) throw failure('InvalidRequest', problems.join('; '));
+    }
+    if (command === 'reverse') {
+      const options = this.state.options;
+      if (!options?.reversible || options.writeBlocking !== 'sourceAndDestination') {
+        throw failure(
+          'PreconditionFailed',
+          'cannot reverse: the sync was not started with reversible: true and enableUserWriteBlocking: true',
+        );
+      }
     }
   }
 
-  private async start(request: StartRequest): Promise<void> {
-    this.commandInFlight = 'start';
-    try {
-      await checks.preflight({ direction: request.direction, options: request.options, purpose: 'start' });
-    } catch (err) {
-      throw preflightFailure(err);
-    } finally {
-      this.commandInFlight = null;
+  private async execute(command: SyncCommand, request?: StartRequest): Promise<void> {
+    switch (command) {
+      case 'start':
+        return this.start(request!);
+      case 'pause':
+        return this.pause();
+      case 'resume':
+        return this.resume();
+      case 'commit':
+        return this.follow('commit');
+      case 'reverse':
+        return this.reverse();
+      case 'reset':
+        return this.reset();
     }
-    Object.assign(this.state, {
-      direction: request.direction,
-      options: request.options,
-      state: 'RUNNING',
-      phase: 'blockDestination',
-      canWrite: false,
-    } satisfies Partial<SyncWorkflowState>);
-    this.publish();
-  }
-
-  private async pause(): Promise<void> {
-    this.state.state = 'PAUSED';
-    this.copyScope?.cancel();
-    this.publish();
-    // Answer once the in-flight step has stopped at a durable point.
-    await condition(() => !this.stepInFlight);
-  }
-
-  private resume(): void {
-    this.state.state = 'RUNNING';
-    this.state.lastError = null;
-    this.publish();
-  }
-
-  private commit(): void {
-    this.state.state = 'COMMITTING';
-    this.state.phase = 'commitBlockSource';
-    this.publish();
-  }
-
-  private async reverse(): Promise<void> {
-    const { direction, options } = this.state;
-    if (!direction || !options)
-      throw failure('InternalError', 'a committed sync without direction or options');
-    this.commandInFlight = 'reverse';
-    try {
-      await checks.preflight({ direction: swapped(direction), options, purpose: 'reverse' });
-    } catch (err) {
-      throw preflightFailure(err);
-    } finally {
-      this.commandInFlight = null;
-    }
-    this.state.state = 'REVERSING';
-    this.state.phase = 'reverseSwap';
-    this.publish();
   }
 
   /** Signals carry no answer: a rejected or failed one is recorded as a warning instead. */
-  private async onSignal(command: SyncCommand, validate: () => void, handle: () => unknown): Promise<void> {
+  private async onSignal(command: SyncCommand, request?: StartRequest): Promise<void> {
     try {
-      validate();
-      await handle();
+      this.validate(command, request);
+      await this.execute(command, request);
     } catch (err) {
       this.warn(`signal ${command} ignored: ${errorMessage(err)}`);
       this.publish();
     }
   }
 
+  /** Applies the table's transition of `command`. */
+  private follow(command: SyncCommand): void {
+    const { to } = COMMANDS[command];
+    if ('phase' in to) this.enter(to.phase);
+    else this.state.status = to.status;
+    this.publish();
+  }
+
+  /** Runs checks the command needs before it follows the table; their failure is the command's. */
+  private async check(command: SyncCommand, work: () => Promise<void>): Promise<void> {
+    this.commandInFlight = command;
+    try {
+      await work();
+    } catch (err) {
+      throw checkFailure(err);
+    } finally {
+      this.commandInFlight = null;
+    }
+  }
+
+  private async start(request: StartRequest): Promise<void> {
+    const uuid = uuid4();
+    const sync: SyncRef = { id: this.state.syncId, uuid, holder: request.direction.destination };
+    // The sync is recorded on its destination before it has any effect on the clusters.
+    await this.check('start', async () => {
+      await checks.preflight({ ...request, purpose: 'start', sync });
+      await checks.recordSync({ sync, direction: request.direction });
+    });
+    Object.assign(this.state, {
+      syncUuid: uuid,
+      direction: request.direction,
+      options: request.options,
+    } satisfies Partial<SyncWorkflowState>);
+    this.state.commit.canWrite = false;
+    this.follow('start');
+  }
+
+  private async pause(): Promise<void> {
+    this.follow('pause');
+    this.copyScope?.cancel();
+    // Answer once the in-flight step has stopped at a durable point.
+    await condition(() => !this.stepInFlight);
+  }
+
+  private resume(): void {
+    this.state.lastError = null;
+    this.follow('resume');
+  }
+
+  private async reverse(): Promise<void> {
+    const { options, commit } = this.state;
+    const reversed = swapped(this.direction);
+    const sync: SyncRef = { ...this.syncRef(), holder: reversed.destination };
+    // The new destination is recorded as this sync's before anything is written to it.
+    await this.check('reverse', async () => {
+      await checks.preflight({ direction: reversed, options: options!, purpose: 'reverse', sync });
+      await checks.recordSync({ sync, direction: reversed });
+    });
+    this.state.direction = reversed;
+    this.state.changeEvents = newChangeEventState(commit.writablePoint);
+    this.state.commit = { ...newCommitState(), canWrite: false };
+    this.follow('reverse');
+  }
+
+  private async reset(): Promise<void> {
+    this.state.releaseOnReset = this.blockedByThisSync();
+    this.state.lastError = null;
+    this.follow('reset');
+    await condition(() => this.finished || this.state.lastError !== null);
+    const error = this.state.lastError as SyncError | null;
+    if (error) throw failure('InternalError', `reset could not finish (${error.type}): ${error.message}`);
+  }
+
+  /**
+   * What a reset releases: nothing for an IDLE or COMMITTED sync (a commit leaves the old source
+   * blocked on purpose), nor for one whose destination is not its own; else the write blocking
+   * this sync switched on, so applications are never left unable to write.
+   */
+  private blockedByThisSync(): ClusterName[] {
+    const { status, options, direction, lastError } = this.state;
+    if (status === 'IDLE' || status === 'COMMITTED' || !options || !direction) return [];
+    if (lastError?.type === 'SyncRecordMismatch' || options.writeBlocking === 'none') return [];
+    const blocked: ClusterName[] = [direction.destination];
+    const sourceBlocked =
+      status === 'COMMITTING' &&
+      options.writeBlocking === 'sourceAndDestination' &&
+      this.state.phase !== 'commitBlockSource';
+    if (sourceBlocked) blocked.push(direction.source);
+    return blocked;
+  }
+
   // ----- main loop -----
 
   private async runStep(): Promise<void> {
-    const { state, lastError } = this.state;
-    if (state === 'IDLE' || state === 'PAUSED' || state === 'COMMITTED') {
-      await this.waitWhile(state);
+    const { status, phase, lastError } = this.state;
+    if (status === 'PAUSED' || phase === 'idle' || phase === 'committed') {
+      await this.waitForCommand();
       return;
     }
     if (lastError) {
-      await this.waitWhile(state, Math.max(0, lastError.retryAt - Date.now()));
-      if (this.state.state !== state) return;
+      if (lastError.retryAt === null) {
+        await this.waitForCommand();
+        return;
+      }
+      await this.waitForCommand(Math.max(0, lastError.retryAt - Date.now()));
+      if (this.state.status !== status || this.state.phase !== phase) return;
     }
-    const phase = this.state.phase;
     this.stepInFlight = true;
     try {
-      await this.runPhase(phase);
+      const outcome = await this.steps[phase]();
       this.state.lastError = null;
+      // A command may have moved the sync on while the step ran: then the table's next is not ours.
+      if (outcome === 'done' && this.state.phase === phase) this.advance(phase);
     } catch (err) {
-      if (!(isCancellation(err) && this.state.state !== state)) this.recordError(phase, err);
+      if (!(isCancellation(err) && this.state.status !== status)) this.recordError(phase, err);
     } finally {
       this.copyScope = null;
       this.stepInFlight = false;
     }
   }
 
-  private async waitWhile(state: SyncStateName, timeoutMs?: number): Promise<void> {
-    const changedOrDue = () => this.state.state !== state || workflowInfo().continueAsNewSuggested;
+  private enter(phase: SyncPhase): void {
+    this.state.phase = phase;
+    // A pause holds whatever phase the sync is in; only resume ends it.
+    if (this.state.status !== 'PAUSED') this.state.status = PHASES[phase].status;
+  }
+
+  private advance(phase: RunningPhase): void {
+    if (phase === 'reset') {
+      this.finished = true;
+      return;
+    }
+    const next = PHASES[phase].next;
+    if (next !== null) this.enter(next);
+  }
+
+  /** Waits until a command changes the state or phase (or the history should continue as new). */
+  private async waitForCommand(timeoutMs?: number): Promise<void> {
+    const { status, phase } = this.state;
+    const changedOrDue = () =>
+      this.state.status !== status || this.state.phase !== phase || workflowInfo().continueAsNewSuggested;
     if (timeoutMs === undefined) await condition(changedOrDue);
     else await condition(changedOrDue, timeoutMs);
   }
 
-  private recordError(phase: SyncPhase | null, err: unknown): void {
+  private recordError(phase: SyncPhase, err: unknown): void {
+    const type = errorType(err);
+    const halts = HALTING_ERROR_TYPES.has(type);
     this.state.lastError = {
-      type: errorType(err),
+      type,
       message: errorMessage(err),
       phase,
-      retryAt: Date.now() + this.state.tuning.errorRetryMs,
+      retryAt: halts ? null : Date.now() + this.state.tuning.errorRetryMs,
     };
+    if (halts) log.error(`the sync cannot continue (${type}): ${errorMessage(err)}`, { phase });
+    else log.warn(`${phase} failed (${type}): ${errorMessage(err)}`, { phase });
   }
 
   private warn(message: string): void {
@@ -366,206 +363,230 @@ class SyncRun {
     return this.state.direction;
   }
 
-  private async runPhase(phase: SyncPhase | null): Promise<void> {
-    const s = this.state;
-    const direction = this.direction;
-    const options = s.options!;
-    switch (phase) {
-      case 'blockDestination':
-        if (options.writeBlocking !== 'none') {
-          await shortCalls.setUserWriteBlocking({ cluster: direction.destination, enabled: true });
-        }
-        s.copyStartTime = await shortCalls.currentOperationTime({ cluster: direction.source });
-        s.changeEventsStartAt = s.copyStartTime;
-        s.phase = 'catalog';
-        return;
-      case 'catalog': {
-        const catalog = await catalogCalls.prepareCatalog({ direction, options });
-        s.collections = catalog.collections;
-        s.collectionsToPlan = catalog.collections;
-        s.indexesToBuildAfterCopy = catalog.indexesToBuildAfterCopy;
-        s.estimatedTotalBytes = catalog.collections.reduce((sum, c) => sum + c.estimatedBytes, 0);
-        s.phase = 'planning';
-        return;
-      }
-      case 'planning':
-        await this.planPartitions(direction);
-        if (s.collectionsToPlan.length === 0) s.phase = 'copy';
-        return;
-      case 'copy':
-        await this.copyPartitions(direction);
-        if (s.pendingPartitions.length === 0) {
-          s.copyDone = true;
-          s.phase = 'indexes';
-        }
-        return;
-      case 'indexes':
-        await this.buildIndexes(direction);
-        s.phase = 'changeEvents';
-        return;
-      case 'changeEvents':
-        await this.pingIfDue();
-        await this.applyChangeBatch(direction);
-        return;
-      case 'commitBlockSource':
-        if (options.writeBlocking === 'sourceAndDestination') {
-          await shortCalls.setUserWriteBlocking({ cluster: direction.source, enabled: true });
-        }
-        s.phase = 'commitPoint';
-        return;
-      case 'commitPoint':
-        s.commitPoint = await shortCalls.currentOperationTime({ cluster: direction.source });
-        s.phase = 'commitDrain';
-        return;
-      case 'commitDrain': {
-        const result = await this.applyChangeBatch(direction, s.commitPoint);
-        if (result.reachedStopTime) s.phase = 'commitFinalize';
-        return;
-      }
-      case 'commitFinalize':
-        await indexCalls.finalizeIndexes({ direction, options });
-        s.phase = 'commitWritablePoint';
-        return;
-      case 'commitWritablePoint':
-        // Taken while users are still blocked, so no user write can fall before it unreplicated.
-        s.writablePoint = await shortCalls.currentOperationTime({ cluster: direction.destination });
-        s.phase = 'commitUnblock';
-        return;
-      case 'commitUnblock':
-        if (options.writeBlocking !== 'none') {
-          await shortCalls.setUserWriteBlocking({ cluster: direction.destination, enabled: false });
-        }
-        Object.assign(s, {
-          state: 'COMMITTED',
-          phase: null,
-          canWrite: true,
-          lagSeconds: 0,
-          estimatedSecondsToCatchup: null,
-        } satisfies Partial<SyncWorkflowState>);
-        return;
-      case 'reverseSwap': {
-        const reversed = swapped(direction);
-        // The old source was blocked at commit and becomes the destination: keep users off it.
-        await shortCalls.setUserWriteBlocking({ cluster: reversed.destination, enabled: true });
-        // It holds the indexes with their constraints: relax them as for any destination until the next commit.
-        await indexCalls.relaxIndexes({ direction: reversed, options });
-        Object.assign(s, {
-          direction: reversed,
-          state: 'RUNNING',
-          phase: 'changeEvents',
-          canWrite: false,
-          resumeToken: null,
-          changeEventsStartAt: s.writablePoint,
-          changeEventBatches: 0,
-          lagSeconds: null,
-          lagMeasuredAt: null,
-          estimatedSecondsToCatchup: null,
-          commitPoint: null,
-        } satisfies Partial<SyncWorkflowState>);
-        return;
-      }
-      case null:
-        throw failure('InternalError', `state ${s.state} has no step to run`);
-    }
+  private get options() {
+    if (!this.state.options) throw failure('InternalError', 'sync has no options');
+    return this.state.options;
   }
+
+  /** This sync, as activities that write check it: its record is on the current destination. */
+  private syncRef(): SyncRef {
+    if (!this.state.syncUuid) throw failure('InternalError', 'sync has no uuid');
+    return { id: this.state.syncId, uuid: this.state.syncUuid, holder: this.direction.destination };
+  }
+
+  private async setWriteBlocking(cluster: ClusterName, enabled: boolean): Promise<void> {
+    await shortCalls.setUserWriteBlocking({ cluster, enabled, sync: this.syncRef() });
+  }
+
+  // ----- the steps of each phase -----
+
+  private readonly steps: Record<RunningPhase, () => Promise<StepOutcome>> = {
+    blockDestination: async () => {
+      if (this.options.writeBlocking !== 'none')
+        await this.setWriteBlocking(this.direction.destination, true);
+      const copyStart = await shortCalls.currentOperationTime({ cluster: this.direction.source });
+      this.state.copy.startTime = copyStart;
+      this.state.changeEvents.startAt = copyStart;
+      return 'done';
+    },
+    catalog: async () => {
+      const { direction, options } = this;
+      const catalog = await catalogCalls.prepareCatalog({ direction, options, sync: this.syncRef() });
+      Object.assign(this.state.copy, {
+        collections: catalog.collections,
+        collectionsToPlan: catalog.collections,
+        indexesToBuildAfterCopy: catalog.indexesToBuildAfterCopy,
+        estimatedTotalBytes: catalog.collections.reduce((sum, c) => sum + c.estimatedBytes, 0),
+      });
+      return 'done';
+    },
+    planning: async () => {
+      await this.planPartitions();
+      return this.state.copy.collectionsToPlan.length === 0 ? 'done' : 'again';
+    },
+    copy: async () => {
+      await this.copyPartitions();
+      if (this.state.copy.pendingPartitions.length > 0) return 'again';
+      this.state.copy.done = true;
+      return 'done';
+    },
+    indexes: async () => {
+      await this.buildIndexes();
+      return 'done';
+    },
+    changeEvents: async () => {
+      await this.pingIfDue();
+      await this.applyChangeBatch();
+      return 'again';
+    },
+    commitBlockSource: async () => {
+      if (this.options.writeBlocking === 'sourceAndDestination') {
+        await this.setWriteBlocking(this.direction.source, true);
+      }
+      return 'done';
+    },
+    commitPoint: async () => {
+      this.state.commit.commitPoint = await shortCalls.currentOperationTime({
+        cluster: this.direction.source,
+      });
+      return 'done';
+    },
+    commitDrain: async () => {
+      const result = await this.applyChangeBatch(this.state.commit.commitPoint);
+      return result.reachedStopTime ? 'done' : 'again';
+    },
+    commitFinalize: async () => {
+      await indexCalls.finalizeIndexes({
+        direction: this.direction,
+        options: this.options,
+        sync: this.syncRef(),
+      });
+      return 'done';
+    },
+    commitWritablePoint: async () => {
+      // Taken while users are still blocked, so no user write can fall before it unreplicated.
+      this.state.commit.writablePoint = await shortCalls.currentOperationTime({
+        cluster: this.direction.destination,
+      });
+      return 'done';
+    },
+    commitUnblock: async () => {
+      if (this.options.writeBlocking !== 'none')
+        await this.setWriteBlocking(this.direction.destination, false);
+      this.state.commit.canWrite = true;
+      this.state.changeEvents.lag = { seconds: 0, measuredAt: Date.now(), etaSeconds: null };
+      return 'done';
+    },
+    reverseBlockDestination: async () => {
+      // The old source was blocked at commit and becomes the destination: keep users off it.
+      await this.setWriteBlocking(this.direction.destination, true);
+      return 'done';
+    },
+    reverseRelaxIndexes: async () => {
+      // It holds the indexes with their constraints: relax them as for any destination until the next commit.
+      await indexCalls.relaxIndexes({
+        direction: this.direction,
+        options: this.options,
+        sync: this.syncRef(),
+      });
+      return 'done';
+    },
+    reset: async () => {
+      for (const cluster of this.state.releaseOnReset) await this.setWriteBlocking(cluster, false);
+      const { syncUuid, syncId } = this.state;
+      if (syncUuid)
+        await checks.removeSyncRecord({ sync: { id: syncId, uuid: syncUuid }, clusters: [...CLUSTER_NAMES] });
+      return 'done';
+    },
+  };
 
   private shouldStopFanOut(): boolean {
-    return this.state.state !== 'RUNNING' || workflowInfo().continueAsNewSuggested;
+    return this.state.status !== 'RUNNING' || workflowInfo().continueAsNewSuggested;
   }
 
-  private async planPartitions(direction: Direction): Promise<void> {
-    const s = this.state;
+  private async planPartitions(): Promise<void> {
+    const { copy, tuning } = this.state;
+    const direction = this.direction;
     await runBounded(
-      [...s.collectionsToPlan],
-      s.tuning.copyConcurrency,
+      [...copy.collectionsToPlan],
+      tuning.copyConcurrency,
       () => this.shouldStopFanOut(),
       async (collection) => {
         const partitions = await catalogCalls.planPartitions({
           direction,
           collection,
-          targetPartitionBytes: s.tuning.targetPartitionBytes,
+          targetPartitionBytes: tuning.targetPartitionBytes,
         });
-        s.pendingPartitions = [...s.pendingPartitions, ...partitions];
-        s.collectionsToPlan = s.collectionsToPlan.filter((c) => c !== collection);
+        copy.pendingPartitions = [...copy.pendingPartitions, ...partitions];
+        copy.collectionsToPlan = copy.collectionsToPlan.filter((c) => c !== collection);
       },
     );
   }
 
-  private async copyPartitions(direction: Direction): Promise<void> {
-    const s = this.state;
+  private async copyPartitions(): Promise<void> {
+    const { copy, tuning } = this.state;
+    const direction = this.direction;
+    const sync = this.syncRef();
     const scope = new CancellationScope();
     this.copyScope = scope;
     await scope.run(() =>
       runBounded(
-        [...s.pendingPartitions],
-        s.tuning.copyConcurrency,
+        [...copy.pendingPartitions],
+        tuning.copyConcurrency,
         () => this.shouldStopFanOut(),
         async (partition) => {
-          const result = await longCalls.copyPartition({ direction, partition });
+          const result = await longCalls.copyPartition({ direction, partition, sync });
           // Only finished partitions leave the list: a crash or pause recopies just the others.
-          s.pendingPartitions = s.pendingPartitions.filter((p) => p.id !== partition.id);
-          s.copiedPartitions += 1;
-          s.copiedBytes += result.bytesCopied;
+          copy.pendingPartitions = copy.pendingPartitions.filter((p) => p.id !== partition.id);
+          copy.copiedPartitions += 1;
+          copy.copiedBytes += result.bytesCopied;
           this.publish();
         },
       ),
     );
   }
 
-  private async buildIndexes(direction: Direction): Promise<void> {
-    const s = this.state;
-    const collectionsTotal = s.collections.length;
-    s.indexBuilding = {
+  private async buildIndexes(): Promise<void> {
+    const { copy } = this.state;
+    const collectionsTotal = copy.collections.length;
+    copy.indexBuilding = {
       indexesBuilt: 0,
-      totalIndexesToBuild: s.indexesToBuildAfterCopy,
+      totalIndexesToBuild: copy.indexesToBuildAfterCopy,
       collectionsFinished: 0,
       collectionsTotal,
     };
     this.publish();
-    const { indexesBuilt } = await indexCalls.buildIndexesAfterCopy({ direction, options: s.options! });
-    s.indexBuilding = {
+    const { indexesBuilt } = await indexCalls.buildIndexesAfterCopy({
+      direction: this.direction,
+      options: this.options,
+      sync: this.syncRef(),
+    });
+    copy.indexBuilding = {
       indexesBuilt,
-      totalIndexesToBuild: Math.max(indexesBuilt, s.indexesToBuildAfterCopy),
+      totalIndexesToBuild: Math.max(indexesBuilt, copy.indexesToBuildAfterCopy),
       collectionsFinished: collectionsTotal,
       collectionsTotal,
     };
   }
 
   private async applyChangeBatch(
-    direction: Direction,
-    stopAfterOperationTime: SyncWorkflowState['commitPoint'] = null,
+    stopAfterOperationTime: OperationTime | null = null,
   ): Promise<ApplyChangesResult> {
-    const s = this.state;
+    const { changeEvents, commit, tuning } = this.state;
     const startedAt = Date.now();
     const result = await longCalls.applyChanges({
-      direction,
-      resumeToken: s.resumeToken,
-      startAtOperationTime: s.resumeToken ? null : s.changeEventsStartAt,
-      maxDurationMs: s.tuning.applyBatchMs,
-      maxEvents: s.tuning.applyBatchMaxEvents,
+      direction: this.direction,
+      resumeToken: changeEvents.resumeToken,
+      startAtOperationTime: changeEvents.resumeToken ? null : changeEvents.startAt,
+      maxDurationMs: tuning.applyBatchMs,
+      maxEvents: tuning.applyBatchMaxEvents,
       stopAfterOperationTime,
       // Namespace filters and buildIndexes decide which change events apply.
-      options: s.options ?? undefined,
+      options: this.options,
+      sync: this.syncRef(),
     });
     const now = Date.now();
-    if (result.resumeToken) s.resumeToken = result.resumeToken;
-    s.changeEventBatches += 1;
-    s.totalEventsApplied += result.eventsApplied;
-    s.crudEventsApplied += result.crudEventsApplied;
-    s.ddlEventsApplied += result.ddlEventsApplied;
-    const previousLag = s.lagSeconds;
-    const previousAt = s.lagMeasuredAt;
-    s.lagSeconds = result.lagSeconds;
-    s.lagMeasuredAt = now;
-    s.estimatedSecondsToCatchup = null;
-    if (previousLag !== null && previousAt !== null && result.lagSeconds < previousLag && now > previousAt) {
-      const shrinkPerSecond = (previousLag - result.lagSeconds) / ((now - previousAt) / 1000);
-      s.estimatedSecondsToCatchup = Math.round(result.lagSeconds / shrinkPerSecond);
+    const checkpointMoved = result.resumeToken !== null && result.resumeToken !== changeEvents.resumeToken;
+    if (result.resumeToken) changeEvents.resumeToken = result.resumeToken;
+    changeEvents.batches += 1;
+    changeEvents.totalApplied += result.eventsApplied;
+    changeEvents.crudApplied += result.crudEventsApplied;
+    changeEvents.ddlApplied += result.ddlEventsApplied;
+    changeEvents.lag = nextLag(changeEvents.lag, result.lagSeconds, now);
+    if (stopAfterOperationTime) {
+      const watch = nextDrainWatch(
+        { progressAt: commit.drainProgressAt, stalledSeconds: commit.drainStalledSeconds },
+        { eventsApplied: result.eventsApplied, checkpointMoved },
+        now,
+        tuning.drainStallWarningMs,
+      );
+      commit.drainProgressAt = watch.progressAt;
+      commit.drainStalledSeconds = watch.stalledSeconds;
     }
     this.publish();
     // An idle stream that answers at once must not turn the loop into a busy one.
-    if (result.eventsApplied === 0 && !result.reachedStopTime && now - startedAt < s.tuning.idleBatchMs) {
-      await sleep(s.tuning.idleBatchMs);
+    if (result.eventsApplied === 0 && !result.reachedStopTime && now - startedAt < tuning.idleBatchMs) {
+      await sleep(tuning.idleBatchMs);
     }
     return result;
   }
@@ -575,7 +596,7 @@ class SyncRun {
     if (s.lastPingAt !== null && Date.now() - s.lastPingAt < s.tuning.pingIntervalMs) return;
     s.lastPingAt = Date.now();
     try {
-      const latencies = await pingCalls.pingClusters({ clusters: ['cluster0', 'cluster1'] });
+      const latencies = await pingCalls.pingClusters({ clusters: [...CLUSTER_NAMES] });
       for (const { cluster, pingLatencyMs } of latencies) s.pingLatencyMs[cluster] = pingLatencyMs;
     } catch {
       s.pingLatencyMs = { cluster0: -1, cluster1: -1 };
@@ -592,7 +613,7 @@ class SyncRun {
   }
 }
 
-/** One sync between cluster0 and cluster1, for its whole life (start, commits, reversals). */
+/** One sync between cluster0 and cluster1, for its whole life (start, commits, reversals, reset). */
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const state = input.carriedState ?? newSyncState(input.syncId, input.clusterFingerprint, input.tuning);
   const run = new SyncRun(state, {

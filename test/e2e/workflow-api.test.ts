@@ -9,13 +9,23 @@ import type {
   ClusterName,
   CollectionPlan,
   CopyPartitionInput,
+  ForSync,
   OperationTime,
   Partition,
   PreflightInput,
+  RecordSyncInput,
   SyncActivities,
+  SyncRef,
 } from '../../src/activities/contract';
 import { Client, Connection } from '@temporalio/client';
-import { parseServiceConfig, syncWorkflowId } from '../../src/config';
+import { clusterFingerprint, parseServiceConfig, syncWorkflowId, type ServiceConfig } from '../../src/config';
+import {
+  COMMAND_SIGNALS,
+  startSignal,
+  type ArgumentlessCommand,
+  type StartRequest,
+} from '../../src/workflows/messages';
+import type { SyncTuning } from '../../src/workflows/state';
 import { startService, type RunningService } from '../../src/main';
 import { startTestTemporal, type TestTemporal } from './helpers/temporal';
 
@@ -25,6 +35,12 @@ jest.setTimeout(120_000);
 class FakeClusters implements SyncActivities {
   preflightFailure: { purpose: PreflightInput['purpose']; message: string } | null = null;
   writeBlocked: Record<ClusterName, boolean> = { cluster0: false, cluster1: false };
+  /** The sync uuid each cluster's record names. */
+  records: Partial<Record<ClusterName, string>> = {};
+  /** A commit drain that never reaches its commit point. */
+  drainStuck = false;
+  /** The source's change stream no longer reaches the sync's resume point. */
+  historyLost = false;
   copyStepMs = 40;
   readonly completedPartitions: string[] = [];
   readonly applyInputs: ApplyChangesInput[] = [];
@@ -39,8 +55,37 @@ class FakeClusters implements SyncActivities {
     return { sourceVersion: '7.0.0', destinationVersion: '7.0.0' };
   }
 
-  async setUserWriteBlocking({ cluster, enabled }: { cluster: ClusterName; enabled: boolean }) {
+  async recordSync({ sync }: RecordSyncInput) {
+    if (this.records[sync.holder] && this.records[sync.holder] !== sync.uuid) {
+      throw ApplicationFailure.nonRetryable(
+        `${sync.holder} holds another sync's record`,
+        'SyncRecordMismatch',
+      );
+    }
+    this.records[sync.holder] = sync.uuid;
+  }
+
+  async removeSyncRecord({ sync, clusters }: { sync: { uuid: string }; clusters: ClusterName[] }) {
+    for (const cluster of clusters) if (this.records[cluster] === sync.uuid) delete this.records[cluster];
+  }
+
+  async setUserWriteBlocking({
+    cluster,
+    enabled,
+    sync,
+  }: { cluster: ClusterName; enabled: boolean } & ForSync) {
+    this.assertRecorded(sync);
     this.writeBlocked[cluster] = enabled;
+  }
+
+  /** As the real activities' guard: a cluster that lost the sync's record is never written to. */
+  private assertRecorded(sync: SyncRef | undefined) {
+    if (sync && this.records[sync.holder] !== sync.uuid) {
+      throw ApplicationFailure.nonRetryable(
+        `${sync.holder} holds no record of ${sync.uuid}`,
+        'SyncRecordMismatch',
+      );
+    }
   }
 
   async currentOperationTime({ cluster }: { cluster: ClusterName }) {
@@ -88,8 +133,27 @@ class FakeClusters implements SyncActivities {
   }
 
   async applyChanges(input: ApplyChangesInput): Promise<ApplyChangesResult> {
+    this.assertRecorded(input.sync);
+    if (this.historyLost) {
+      throw ApplicationFailure.nonRetryable(
+        'the resume point is not in the history',
+        'ChangeStreamHistoryLost',
+      );
+    }
     this.applyInputs.push(input);
     await new Promise((resolve) => setTimeout(resolve, Math.min(input.maxDurationMs, 100)));
+    if (this.drainStuck && input.stopAfterOperationTime !== null) {
+      return {
+        resumeToken: input.resumeToken,
+        appliedThrough: { t: this.clock - 1, i: 1 },
+        eventsApplied: 0,
+        crudEventsApplied: 0,
+        ddlEventsApplied: 0,
+        sourceLatest: { t: this.clock, i: 1 },
+        lagSeconds: 1,
+        reachedStopTime: false,
+      };
+    }
     this.batches += 1;
     return {
       resumeToken: `token-${this.batches}`,
@@ -129,12 +193,13 @@ interface ApiAnswer {
 }
 
 /** A service for one sync with the given fake clusters; commands and progress go through HTTP. */
-function syncHarness(id: string, clusters: FakeClusters) {
+function syncHarness(id: string, clusters: FakeClusters, tuning: Partial<SyncTuning> = {}) {
   let service: RunningService;
   let workflowId = '';
+  let config: ServiceConfig;
 
   beforeAll(async () => {
-    const config = parseServiceConfig([
+    config = parseServiceConfig([
       '--cluster0',
       'mongodb://syncuser:secret@db0.example:27017/?replicaSet=rs0',
       '--cluster1',
@@ -150,7 +215,7 @@ function syncHarness(id: string, clusters: FakeClusters) {
     service = await startService(config, {
       activities: clusters,
       logger: pino({ level: 'silent' }),
-      tuning: { copyConcurrency: 2, applyBatchMs: 100, idleBatchMs: 50 },
+      tuning: { copyConcurrency: 2, applyBatchMs: 100, idleBatchMs: 50, ...tuning },
     });
   }, 180_000);
 
@@ -206,7 +271,30 @@ function syncHarness(id: string, clusters: FakeClusters) {
     }
   }
 
-  return { call, post, progress, waitForProgress, expectRejected, runCount };
+  /** Sends a command as a Temporal signal, as a client of the workflow (not the REST API) would. */
+  async function signal(command: ArgumentlessCommand | 'start', request?: StartRequest): Promise<void> {
+    const connection = await Connection.connect({ address: temporal.address });
+    try {
+      const client = new Client({ connection });
+      if (command === 'start') {
+        await client.workflow.signalWithStart('syncWorkflow', {
+          workflowId,
+          taskQueue: config.taskQueue,
+          args: [
+            { syncId: config.id, clusterFingerprint: clusterFingerprint(config.cluster0, config.cluster1) },
+          ],
+          signal: startSignal,
+          signalArgs: [request!],
+        });
+      } else {
+        await client.workflow.getHandle(workflowId).signal(COMMAND_SIGNALS[command]);
+      }
+    } finally {
+      await connection.close();
+    }
+  }
+
+  return { call, post, progress, waitForProgress, expectRejected, runCount, signal };
 }
 
 describe('sync workflow through the REST API (mock activities)', () => {
@@ -418,5 +506,133 @@ describe('pausing during the copy, and a sync that is not reversible', () => {
     expectRejected(reverse, 400, 'PreconditionFailed');
     expect(reverse.body.errorDescription).toContain('reversible');
     expect((await progress()).state).toBe('COMMITTED');
+  });
+});
+
+describe('signals, reset, and syncs that cannot continue', () => {
+  const clusters = new FakeClusters();
+  const { post, progress, waitForProgress, expectRejected, signal } = syncHarness('e2e-halt', clusters, {
+    drainStallWarningMs: 1000,
+  });
+  const request: StartRequest = {
+    direction: { source: 'cluster0', destination: 'cluster1' },
+    options: {
+      reversible: true,
+      writeBlocking: 'sourceAndDestination',
+      buildIndexes: 'afterDataCopy',
+      includeNamespaces: [],
+      excludeNamespaces: [],
+      verificationEnabled: true,
+      preExistingDestinationData: false,
+    },
+  };
+
+  it('takes start and commit as signals, and shows a rejected signal in the warnings', async () => {
+    await signal('start', request);
+    await waitForProgress((p) => p.state === 'RUNNING');
+    expect(clusters.records.cluster1).toMatch(/^[0-9a-f-]{36}$/);
+    await signal('resume');
+    const warned = await waitForProgress((p) => (p.warnings ?? []).some((w: string) => w.includes('resume')));
+    expect(warned.warnings).toContainEqual(
+      expect.stringMatching(/signal resume ignored: cannot resume in state RUNNING/),
+    );
+    expect(warned.state).toBe('RUNNING');
+    await waitForProgress((p) => p.canCommit === true);
+    await signal('commit');
+    await waitForProgress((p) => p.state === 'COMMITTED');
+    expect(clusters.writeBlocked).toEqual({ cluster0: true, cluster1: false });
+  });
+
+  it('resets a committed sync: its record goes, the next start is a new sync', async () => {
+    expectRejected(await post('pause'), 409, 'InvalidStateTransition');
+    const first = clusters.records.cluster1;
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    expect((await progress()).state).toBe('IDLE');
+    expect(clusters.records).toEqual({});
+    // A commit leaves the old source blocked on purpose: reset does not undo the cut-over.
+    expect(clusters.writeBlocked).toEqual({ cluster0: true, cluster1: false });
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    clusters.writeBlocked.cluster0 = false;
+
+    expect(
+      await post('start', {
+        source: 'cluster0',
+        destination: 'cluster1',
+        reversible: true,
+        enableUserWriteBlocking: true,
+      }),
+    ).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    await waitForProgress((p) => p.canCommit === true);
+    expect(clusters.records.cluster1).toMatch(/^[0-9a-f-]{36}$/);
+    expect(clusters.records.cluster1).not.toBe(first);
+  });
+
+  it('stops a sync whose destination lost its record, explains /start, and lets reset end it', async () => {
+    expectRejected(await post('reset'), 409, 'InvalidStateTransition');
+    delete clusters.records.cluster1; // the destination was replaced behind the same host name
+    const halted = await waitForProgress((p) => String(p.info).includes('SyncRecordMismatch'));
+    expect(halted).toMatchObject({ state: 'RUNNING', canCommit: false });
+    expect(halted.warnings).toContainEqual(expect.stringMatching(/cannot continue.*\/api\/v1\/reset/));
+    const batches = clusters.applyInputs.length;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(clusters.applyInputs.length).toBe(batches);
+
+    const start = await post('start', { source: 'cluster0', destination: 'cluster1' });
+    expectRejected(start, 409, 'InvalidStateTransition');
+    expect(start.body.errorDescription).toMatch(/cannot continue.*holds no record.*\/api\/v1\/reset/);
+    expectRejected(await post('commit'), 409, 'NotCommittable');
+
+    const blockedBefore = { ...clusters.writeBlocked };
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    expect((await progress()).state).toBe('IDLE');
+    // Nothing is touched on a cluster that is not this sync's.
+    expect(clusters.writeBlocked).toEqual(blockedBefore);
+    clusters.writeBlocked = { cluster0: false, cluster1: false };
+  });
+
+  it('warns when a commit drain makes no progress, and commits once it does', async () => {
+    expect(
+      await post('start', {
+        source: 'cluster0',
+        destination: 'cluster1',
+        reversible: true,
+        enableUserWriteBlocking: true,
+      }),
+    ).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    await waitForProgress((p) => p.canCommit === true);
+    clusters.drainStuck = true;
+    expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
+    const stalled = await waitForProgress((p) =>
+      (p.warnings ?? []).some((w: string) => /commit has made no progress for \d+ s/.test(w)),
+    );
+    expect(stalled.state).toBe('COMMITTING');
+    clusters.drainStuck = false;
+    const committed = await waitForProgress((p) => p.state === 'COMMITTED');
+    expect(committed.warnings ?? []).not.toContainEqual(expect.stringContaining('no progress'));
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    clusters.writeBlocked = { cluster0: false, cluster1: false };
+  });
+
+  it('halts on lost history without retrying, and a reset releases the write blocking it switched on', async () => {
+    expect(await post('start', { source: 'cluster0', destination: 'cluster1' })).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    await waitForProgress((p) => p.canCommit === true);
+    expect(clusters.writeBlocked.cluster1).toBe(true);
+    clusters.historyLost = true;
+    const halted = await waitForProgress((p) => String(p.info).includes('ChangeStreamHistoryLost'));
+    expect(halted.canCommit).toBe(false);
+    expect(halted.warnings).toContainEqual(expect.stringMatching(/cannot continue/));
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    expect(clusters.writeBlocked).toEqual({ cluster0: false, cluster1: false });
+    expect(clusters.records).toEqual({});
+    clusters.historyLost = false;
   });
 });

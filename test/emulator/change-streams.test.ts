@@ -357,7 +357,50 @@ describe('getMore behaviour', () => {
   });
 });
 
-describe('history lost', () => {
+/** A client that records the change-stream commands it sends, to see that nothing is retried. */
+function monitoredClient(uri: string): { client: MongoClient; commands: string[] } {
+  const monitored = new MongoClient(uri, { monitorCommands: true });
+  const commands: string[] = [];
+  monitored.on('commandSucceeded', (event) => {
+    if (event.commandName === 'aggregate' || event.commandName === 'getMore')
+      commands.push(`${event.commandName} ok`);
+  });
+  monitored.on('commandFailed', (event) => {
+    if (event.commandName === 'aggregate' || event.commandName === 'getMore') {
+      const code = (event.failure as MongoServerError).code;
+      commands.push(`${event.commandName} ${String(code)}`);
+    }
+  });
+  return { client: monitored, commands };
+}
+
+/** The error a stream fails with, which must be a server error (not a driver timeout or retry). */
+async function streamError(stream: Stream, read: (s: Stream) => Promise<unknown>): Promise<MongoServerError> {
+  try {
+    await read(stream);
+  } catch (error) {
+    await stream.close();
+    if (error instanceof MongoServerError) return error;
+    throw error;
+  }
+  await stream.close();
+  throw new Error('expected the change stream to fail');
+}
+
+function expectNonResumable(error: MongoServerError, code: number, codeName: string): void {
+  expect(error.code).toBe(code);
+  expect(error.codeName).toBe(codeName);
+  expect(error.hasErrorLabel('NonResumableChangeStreamError')).toBe(true);
+  expect(error.hasErrorLabel('ResumableChangeStreamError')).toBe(false);
+}
+
+/** A resume token with `_data` for an event at (t, i) and transaction index `op`. */
+function eventToken(ts: Timestamp, op: number): Document {
+  const hex = (value: number) => value.toString(16).toUpperCase().padStart(8, '0');
+  return { _data: `82${hex(ts.high)}${hex(ts.low)}${hex(op)}00` };
+}
+
+describe('resume points the history cannot serve', () => {
   let small: RunningEmulator;
   let smallClient: MongoClient;
 
@@ -382,12 +425,122 @@ describe('history lost', () => {
         Array.from({ length: 20 }, (_, k) => ({ _id: 1 + batch * 20 + k, pad: 'x'.repeat(200) })),
       );
     }
-    await expect(coll.watch([], { startAtOperationTime: first.clusterTime }).tryNext()).rejects.toMatchObject(
-      { code: 286 },
-    );
-    await expect(coll.watch([], { resumeAfter: first._id }).tryNext()).rejects.toMatchObject({ code: 286 });
+    const { client: monitored, commands } = monitoredClient(small.uri);
+    try {
+      const mcoll = monitored.db('h').collection<TestDoc>('c');
+      for (const options of [
+        { startAtOperationTime: first.clusterTime },
+        { resumeAfter: first._id },
+        { startAfter: first._id },
+      ]) {
+        const lost = await streamError(mcoll.watch([], options), (s) => s.tryNext());
+        expectNonResumable(lost, 286, 'ChangeStreamHistoryLost');
+        expect(lost.message).toBe(
+          'Resume of change stream was not possible, as the resume point may no longer be in the oplog.',
+        );
+      }
+      // Each failed in its aggregate, once: the driver did not try to resume.
+      expect(commands).toEqual(['aggregate 286', 'aggregate 286', 'aggregate 286']);
+      // With an empty first batch (`batchSize: 0`, which the driver's watch() does not send) the
+      // check comes with the first getMore.
+      const opened0 = await monitored.db('h').command({
+        aggregate: 'c',
+        pipeline: [{ $changeStream: { startAtOperationTime: first.clusterTime } }],
+        cursor: { batchSize: 0 },
+      });
+      expect(opened0.cursor.firstBatch).toEqual([]);
+      const cursorId = Long.fromValue(opened0.cursor.id as number | Long);
+      const getMore = monitored.db('h').command({ getMore: cursorId, collection: 'c' });
+      await expect(getMore).rejects.toMatchObject({ code: 286, codeName: 'ChangeStreamHistoryLost' });
+    } finally {
+      await monitored.close();
+    }
     // The open stream fell behind too.
     await expect(stream.next()).rejects.toMatchObject({ code: 286 });
     await stream.close();
+  });
+
+  it('fails with ChangeStreamFatalError for an event token the history does not hold', async () => {
+    const db = freshDb();
+    const coll = db.collection<TestDoc>('fabricated');
+    const stream = await opened(coll.watch([], { maxAwaitTimeMS: 100 }));
+    await coll.insertMany([{ _id: 1 }, { _id: 2 }, { _id: 3 }]);
+    const events = (await nextEvents(stream, 3)) as Array<Document & { clusterTime: Timestamp }>;
+    await stream.close();
+    // The time of the second insert, an index within a transaction no entry has.
+    const fabricated = eventToken(events[1].clusterTime, 7);
+    const { client: monitored, commands } = monitoredClient(emulator.uri);
+    try {
+      const mcoll = monitored.db(db.databaseName).collection<TestDoc>('fabricated');
+      for (const options of [{ resumeAfter: fabricated }, { startAfter: fabricated }]) {
+        const fatal = await streamError(mcoll.watch([], options), (s) => s.tryNext());
+        expectNonResumable(fatal, 280, 'ChangeStreamFatalError');
+        // mongod names the first event past the missing token.
+        expect(fatal.message).toBe(
+          `cannot resume stream; the resume token was not found. {_data: "${events[2]._id._data}"}`,
+        );
+      }
+      expect(commands).toEqual(['aggregate 280', 'aggregate 280']);
+    } finally {
+      await monitored.close();
+    }
+    // The real token of the same event still resumes.
+    const resumed = coll.watch([], { resumeAfter: events[1]._id, maxAwaitTimeMS: 100 });
+    expect(((await resumed.next()) as Document).documentKey).toEqual({ _id: 3 });
+    await resumed.close();
+  });
+
+  it('fails with ChangeStreamFatalError for a token of an earlier emulator on the same port', async () => {
+    // The first cluster: two collections, an event token from each.
+    const before = await startEmulator({});
+    const port = before.port;
+    const beforeClient = new MongoClient(before.uri);
+    const tokens: Record<string, Document> = {};
+    let lastTime = new Timestamp({ t: 0, i: 0 });
+    try {
+      for (const name of ['busy', 'quiet']) {
+        const coll = beforeClient.db('rebuilt').collection<TestDoc>(name);
+        const stream = await opened(coll.watch([], { maxAwaitTimeMS: 100 }));
+        await coll.insertOne({ _id: 1 });
+        const event = (await stream.next()) as Document & { clusterTime: Timestamp };
+        tokens[name] = event._id;
+        lastTime = event.clusterTime;
+        await stream.close();
+      }
+    } finally {
+      await beforeClient.close();
+      await before.stop();
+    }
+    // The cluster is rebuilt behind the same address, its history starting afresh; the emulator
+    // keeps time in seconds, so its writes come after the old ones once the second has passed.
+    while (Math.floor(Date.now() / 1000) <= lastTime.high) await new Promise((r) => setTimeout(r, 50));
+    const after = await startEmulator({ port });
+    const { client: monitored, commands } = monitoredClient(after.uri);
+    try {
+      const db = monitored.db('rebuilt');
+      await db.collection<TestDoc>('busy').insertOne({ _id: 1 });
+
+      // Events after the old token exist: the aggregate fails at once.
+      const busy = db.collection<TestDoc>('busy').watch([], { resumeAfter: tokens.busy });
+      expectNonResumable(await streamError(busy, (s) => s.tryNext()), 280, 'ChangeStreamFatalError');
+      expect(commands).toEqual(['aggregate 280']);
+
+      // No event of that collection yet: the stream waits (as mongod's does), then fails with the
+      // getMore that meets the first one, without resuming.
+      commands.length = 0;
+      const quiet = db
+        .collection<TestDoc>('quiet')
+        .watch([], { resumeAfter: tokens.quiet, maxAwaitTimeMS: 100 });
+      expect(await quiet.tryNext()).toBeNull();
+      expect(quiet.resumeToken).toEqual(tokens.quiet);
+      await db.collection<TestDoc>('quiet').insertOne({ _id: 2 });
+      expectNonResumable(await streamError(quiet, (s) => s.next()), 280, 'ChangeStreamFatalError');
+      expect(commands[0]).toBe('aggregate ok');
+      expect(commands.filter((c) => c.startsWith('aggregate'))).toEqual(['aggregate ok']);
+      expect(commands[commands.length - 1]).toBe('getMore 280');
+    } finally {
+      await monitored.close();
+      await after.stop();
+    }
   });
 });

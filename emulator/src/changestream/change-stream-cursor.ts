@@ -1,7 +1,18 @@
 // The server side of one change stream: reads the history from a position (held as cluster time
 // and transaction index, re-found by binary search on every call since the history's array is
 // compacted), turns relevant entries into events, and waits for new entries when there are none.
-import type { Document, Timestamp } from 'bson';
+//
+// A start point is checked as mongod checks it, when the first batch is computed (in the
+// aggregate, or in the first getMore after `batchSize: 0`): once the history has been trimmed, a
+// start time older than the oldest retained entry is ChangeStreamHistoryLost (286); while nothing
+// has been trimmed the history reaches back to the cluster's start and any earlier time is
+// accepted (mongod exempts an oplog that still begins with the replica set's initiation). An event
+// token must then name the first entry the stream meets from the token's position on: meeting a
+// later entry first is ChangeStreamFatalError (280), which is how a token from another cluster's
+// history fails. Until the stream meets any entry (a token in the future, or no event yet) it
+// waits, reporting the client's token as its postBatchResumeToken. High-water-mark tokens and
+// startAtOperationTime are only checked for lost history.
+import { type Document, Timestamp } from 'bson';
 import type { CursorBatch, CursorSource } from '../cursor';
 import { CommandError, ErrorCodes } from '../errors';
 import type { Oplog, OplogEntry } from '../oplog';
@@ -9,6 +20,7 @@ import { buildChangeEvent, buildInvalidateEvent, classifyEntry, type DocumentLoo
 import {
   AFTER_ALL_OPS,
   comparePositionKey,
+  encodeResumeToken,
   entryOpIndex,
   isEntryAfter,
   positionAfterToken,
@@ -16,6 +28,7 @@ import {
   positionOfEntry,
   positionThrough,
   tokenForPosition,
+  type ResumeTokenData,
   type StreamPosition,
 } from './resume-token';
 import type { ChangeStreamSpec, StreamScope } from './spec';
@@ -44,6 +57,41 @@ function historyLost(): CommandError {
   );
 }
 
+/** mongod names the first event past the missing token (in `Document::toString` form). */
+function resumeTokenNotFound(surpassing: OplogEntry): CommandError {
+  const token = encodeResumeToken({
+    clusterTime: surpassing.ts,
+    txnOpIndex: entryOpIndex(surpassing),
+    kind: 'event',
+  });
+  return new CommandError(
+    ErrorCodes.ChangeStreamFatalError,
+    `cannot resume stream; the resume token was not found. {_data: "${token._data}"}`,
+    { errorLabels: ['NonResumableChangeStreamError'] },
+  );
+}
+
+function compareTimestamps(a: Timestamp, b: Timestamp): number {
+  if (a.t !== b.t) return a.t < b.t ? -1 : 1;
+  if (a.i !== b.i) return a.i < b.i ? -1 : 1;
+  return 0;
+}
+
+/** The earliest cluster time whose entries a stream at `position` still has to read. */
+function firstTimeToRead(position: StreamPosition): Timestamp {
+  if (position.op !== AFTER_ALL_OPS) return new Timestamp({ t: position.t, i: position.i });
+  return position.i < 0xffffffff
+    ? new Timestamp({ t: position.t, i: position.i + 1 })
+    : new Timestamp({ t: position.t + 1, i: 0 });
+}
+
+/** An event (or invalidate) token from resumeAfter/startAfter that the stream has not met yet. */
+interface PendingToken {
+  data: ResumeTokenData;
+  /** The position of the entry the token names. */
+  at: StreamPosition;
+}
+
 function laterTimestamp(a: Timestamp, b: Timestamp | undefined): Timestamp {
   return b !== undefined && (b.t > a.t || (b.t === a.t && b.i > a.i)) ? b : a;
 }
@@ -61,6 +109,9 @@ export class ChangeStreamCursor implements CursorSource {
   private pendingInvalidate: OplogEntry | undefined;
   private invalidated = false;
   private closed = false;
+  /** Whether the start point was checked against the history (done with the first batch). */
+  private startChecked = false;
+  private pendingToken: PendingToken | undefined;
   private wake: (() => void) | undefined;
   private readonly lookupDocument: DocumentLookup;
 
@@ -97,53 +148,73 @@ export class ChangeStreamCursor implements CursorSource {
   private batch(docs: Document[]): CursorBatch {
     const last = docs[docs.length - 1];
     const postBatchResumeToken =
-      last !== undefined ? (last._id as Document) : tokenForPosition(this.position);
+      last !== undefined
+        ? (last._id as Document)
+        : this.pendingToken !== undefined
+          ? encodeResumeToken(this.pendingToken.data)
+          : tokenForPosition(this.position);
     return { docs, exhausted: this.invalidated || this.closed, postBatchResumeToken };
   }
 
+  /** Where reading starts; checked against the history only when the first batch is computed. */
   private resolveStartPosition(): StreamPosition {
     const start = this.spec.start;
     switch (start.kind) {
       case 'now':
+        this.startChecked = true;
         return positionThrough(laterTimestamp(this.engine.latestClusterTime(), this.oplog.newest()?.ts));
-      case 'atOperationTime': {
-        const position = positionBefore(start.ts);
-        this.assertHistoryRetained(position);
-        return position;
-      }
+      case 'atOperationTime':
+        return positionBefore(start.ts);
       case 'resumeAfter':
       case 'startAfter': {
-        const position = positionAfterToken(start.token);
-        this.assertHistoryRetained(position);
-        if (start.token.kind === 'highWaterMark') return position;
-        const entry = this.findEntryAt(position);
-        if (entry === undefined) {
-          throw new CommandError(
-            ErrorCodes.ChangeStreamFatalError,
-            `cannot resume stream; the resume token was not found. ${JSON.stringify(tokenForPosition(position))}`,
-            { errorLabels: ['NonResumableChangeStreamError'] },
-          );
-        }
-        // Resuming after the drop/rename itself: the stream's next event is its invalidate.
-        if (start.token.kind === 'event') {
-          const relevance = classifyEntry(entry, this.scope, this.spec.showExpandedEvents);
-          if (relevance === 'eventThenInvalidate' || relevance === 'invalidateOnly')
-            this.pendingInvalidate = entry;
-        }
-        return position;
+        const at = positionAfterToken(start.token);
+        if (start.token.kind === 'highWaterMark') return at;
+        // Read from the token's own entry on, which must be the first one the stream meets.
+        this.pendingToken = { data: start.token, at };
+        return { ...at, op: at.op - 1 };
       }
     }
   }
 
-  private findEntryAt(position: StreamPosition): OplogEntry | undefined {
-    const index = this.oplog.lowerBound(
-      (entry) => comparePositionKey(entry.ts.t, entry.ts.i, entryOpIndex(entry), position) >= 0,
-    );
-    if (index >= this.oplog.length) return undefined;
-    const entry = this.oplog.at(index);
-    return comparePositionKey(entry.ts.t, entry.ts.i, entryOpIndex(entry), position) === 0
-      ? entry
-      : undefined;
+  /**
+   * mongod's check that the history covers the start point: the oldest retained entry must not be
+   * later than the first time to read, unless nothing was ever trimmed (the history then begins
+   * with the cluster, like an oplog that still holds the replica set's initiation entry).
+   */
+  private assertStartRetained(): void {
+    this.startChecked = true;
+    if (this.oplog.lastTrimmed === undefined) return;
+    const oldest = this.oplog.oldest();
+    if (oldest !== undefined && compareTimestamps(oldest.ts, firstTimeToRead(this.position)) > 0) {
+      throw historyLost();
+    }
+  }
+
+  /**
+   * While an event token is pending, the first entry the stream meets (expanded events included:
+   * mongod checks before it filters them out) must be the token's own entry, or the token is not
+   * from this history. Returns whether `entry` was that entry.
+   */
+  private matchPendingToken(
+    entry: OplogEntry,
+    pending: PendingToken,
+    docs: Document[],
+    limit: number,
+  ): boolean {
+    const relevance = classifyEntry(entry, this.scope, true);
+    if (relevance === 'skip') return false;
+    const invalidates = relevance === 'eventThenInvalidate' || relevance === 'invalidateOnly';
+    const isTokenEntry =
+      comparePositionKey(entry.ts.t, entry.ts.i, entryOpIndex(entry), pending.at) === 0 &&
+      (pending.data.kind === 'event' || invalidates);
+    if (!isTokenEntry) throw resumeTokenNotFound(entry);
+    this.pendingToken = undefined;
+    // Resuming after the drop/rename itself: the stream's next event is its invalidate.
+    if (pending.data.kind === 'event' && invalidates) {
+      if (docs.length < limit) this.invalidate(entry, docs);
+      else this.pendingInvalidate = entry;
+    }
+    return true;
   }
 
   /** Entries after `position` must all still be in the history. */
@@ -169,6 +240,7 @@ export class ChangeStreamCursor implements CursorSource {
       this.invalidate(entry, docs);
       return { docs, scanLimited: false };
     }
+    if (!this.startChecked) this.assertStartRetained();
     this.assertHistoryRetained(this.position);
     const oplog = this.oplog;
     const position = this.position;
@@ -180,6 +252,14 @@ export class ChangeStreamCursor implements CursorSource {
       if (scanned >= MAX_ENTRIES_SCANNED_PER_CALL) return { docs, scanLimited: true };
       const entry = oplog.at(index++);
       scanned++;
+      const pending = this.pendingToken;
+      if (pending !== undefined) {
+        const matched = this.matchPendingToken(entry, pending, docs, limit);
+        this.position = positionOfEntry(entry);
+        if (matched && (this.invalidated || this.pendingInvalidate !== undefined))
+          return { docs, scanLimited: false };
+        continue;
+      }
       const relevance = classifyEntry(entry, this.scope, this.spec.showExpandedEvents);
       if (relevance === 'event' || relevance === 'eventThenInvalidate') {
         const event = this.pipeline.apply(buildChangeEvent(entry, this.spec, this.lookupDocument));

@@ -84,6 +84,25 @@ async function drain(source: CursorSource, batchSize?: number): Promise<Document
   return batch.docs as Document[];
 }
 
+async function errorOfNext(source: CursorSource): Promise<CommandError> {
+  try {
+    await source.next(10, 0);
+  } catch (error) {
+    if (error instanceof CommandError) return error;
+    throw error;
+  }
+  throw new Error('expected a CommandError');
+}
+
+function hex(value: number): string {
+  return value.toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** The `_data` of the event token for an entry outside transactions at `ts`. */
+function tokenAt(ts: Timestamp): string {
+  return '82' + hex(ts.t) + hex(ts.i) + '00000000' + '00';
+}
+
 function errorOf(fn: () => unknown): CommandError {
   try {
     fn();
@@ -435,23 +454,123 @@ describe('start points and history', () => {
     engine.append(insert('app', 'users', { _id: 1 }));
     events.push(...(await drain(stream)));
     for (let id = 2; id < 40; id++) engine.append(insert('app', 'users', { _id: id }));
-    const lost = errorOf(() => open(engine, { startAtOperationTime: first }));
+    const lost = await errorOfNext(open(engine, { startAtOperationTime: first }));
     expect(lost.code).toBe(286);
+    expect(lost.codeName).toBe('ChangeStreamHistoryLost');
+    expect(lost.errorLabels).toEqual(['NonResumableChangeStreamError']);
     expect(lost.message).toBe(
       'Resume of change stream was not possible, as the resume point may no longer be in the oplog.',
     );
-    expect(errorOf(() => open(engine, { resumeAfter: events[0]._id })).code).toBe(286);
+    expect((await errorOfNext(open(engine, { resumeAfter: events[0]._id }))).code).toBe(286);
+    expect((await errorOfNext(open(engine, { startAfter: events[0]._id }))).code).toBe(286);
     await expect(stream.next(10, 0)).rejects.toMatchObject({ code: 286 });
     // A recent point is fine.
     const newest = engine.oplog.newest();
-    expect(() => open(engine, { startAtOperationTime: newest?.ts })).not.toThrow();
+    await expect(open(engine, { startAtOperationTime: newest?.ts }).next(10, 0)).resolves.toBeDefined();
   });
 
-  it('rejects a token this history never had', () => {
+  it('checks the start point with the first batch: after batchSize 0, in the first getMore', async () => {
+    const engine = new FakeEngine(1000);
+    const first = engine.append(insert('app', 'users', { _id: 0 }));
+    for (let id = 1; id < 40; id++) engine.append(insert('app', 'users', { _id: id }));
+    const stream = open(engine, { startAtOperationTime: first });
+    expect((await stream.next(0, 0)).docs).toEqual([]);
+    await expect(stream.next(10, 0)).rejects.toMatchObject({ code: 286 });
+  });
+
+  it('is lost as soon as the oldest retained entry is later than the start time', async () => {
+    const engine = new FakeEngine(350);
+    for (let id = 0; id < 4; id++) engine.append(insert('app', 'users', { _id: id }));
+    // Three entries of 100 bytes fit: the first fell off, the second is the oldest retained.
+    const oldest = engine.oplog.oldest()?.ts as Timestamp;
+    const beforeOldest = new Timestamp({ t: oldest.t, i: oldest.i - 1 });
+    expect((await errorOfNext(open(engine, { startAtOperationTime: beforeOldest }))).code).toBe(286);
+    const fromOldest = await drain(open(engine, { startAtOperationTime: oldest }));
+    expect(fromOldest.map((e) => e.documentKey._id)).toEqual([1, 2, 3]);
+    // The token for "everything before the oldest entry" (what an idle stream started there
+    // reports) still resumes.
+    const idle = open(engine, { startAtOperationTime: engine.tick() });
+    const mark = (await idle.next(10, 0)).postBatchResumeToken as Document;
+    await expect(open(engine, { resumeAfter: mark }).next(10, 0)).resolves.toMatchObject({ docs: [] });
+  });
+
+  it('accepts any start time while nothing was trimmed (the history begins with the cluster)', async () => {
     const engine = new FakeEngine();
     engine.append(insert('app', 'users', { _id: 1 }));
-    const future = { _data: '82' + 'FFFFFFFF00000001' + '00000000' + '00' };
-    expect(errorOf(() => open(engine, { resumeAfter: future })).code).toBe(280);
+    const longAgo = new Timestamp({ t: 1_600_000_000, i: 1 });
+    expect(
+      (await drain(open(engine, { startAtOperationTime: longAgo }))).map((e) => e.documentKey._id),
+    ).toEqual([1]);
+    const mark = { _data: '82' + '5F5E1000' + '00000001' + 'FFFFFFFF' + 'FF' };
+    expect(await drain(open(engine, { resumeAfter: mark }))).toHaveLength(1);
+  });
+
+  it('fails with ChangeStreamFatalError at the first entry past a token this history never had', async () => {
+    const engine = new FakeEngine();
+    engine.append(insert('app', 'users', { _id: 1 }));
+    const inserted = engine.append(insert('app', 'users', { _id: 2 }));
+    engine.append(insert('app', 'users', { _id: 3 }));
+    // An event at a time that is in the history, but at an index no entry has.
+    const fabricated = {
+      _data: '82' + hex(inserted.t) + hex(inserted.i) + '00000005' + '00',
+    };
+    for (const option of ['resumeAfter', 'startAfter']) {
+      const error = await errorOfNext(open(engine, { [option]: fabricated }));
+      expect(error.code).toBe(280);
+      expect(error.codeName).toBe('ChangeStreamFatalError');
+      expect(error.errorLabels).toEqual(['NonResumableChangeStreamError']);
+      const next = tokenAt(engine.oplog.newest()?.ts as Timestamp);
+      expect(error.message).toBe(`cannot resume stream; the resume token was not found. {_data: "${next}"}`);
+    }
+    // A token older than every entry of a history never trimmed: the first entry surpasses it.
+    const older = { _data: '82' + '5F5E1000' + '00000001' + '00000000' + '00' };
+    expect((await errorOfNext(open(engine, { resumeAfter: older }))).code).toBe(280);
+  });
+
+  it('needs the token entry to be one the stream shows, expanded events included', async () => {
+    const engine = new FakeEngine();
+    const elsewhere = engine.append(insert('app', 'other', { _id: 1 }));
+    const otherToken = { _data: tokenAt(elsewhere) };
+    const stream = open(engine, { resumeAfter: otherToken });
+    // Entries of other namespaces are passed over: nothing shows yet that the token is foreign.
+    expect(await stream.next(10, 0)).toMatchObject({ docs: [], postBatchResumeToken: otherToken });
+    engine.append({ op: 'create', db: 'app', coll: 'users', uuid: uuidA });
+    await expect(stream.next(10, 0)).rejects.toMatchObject({ code: 280 });
+  });
+
+  it('waits at a token from the future, reporting it as postBatchResumeToken, until passed', async () => {
+    const engine = new FakeEngine();
+    engine.append(insert('app', 'users', { _id: 1 }));
+    const now = engine.latestClusterTime();
+    // The second entry of a transaction two ticks ahead: no entry will have that position.
+    const future = { _data: '82' + hex(now.t) + hex(now.i + 2) + '00000001' + '00' };
+    const stream = open(engine, { resumeAfter: future });
+    expect(await stream.next(10, 0)).toMatchObject({ docs: [], postBatchResumeToken: future });
+    engine.append(insert('app', 'users', { _id: 2 }));
+    expect(await stream.next(10, 0)).toMatchObject({ docs: [], postBatchResumeToken: future });
+    engine.append(insert('app', 'users', { _id: 3 }));
+    engine.append(insert('app', 'users', { _id: 4 }));
+    await expect(stream.next(10, 0)).rejects.toMatchObject({ code: 280 });
+    // A start time or a high-water mark in the future just waits for it.
+    const later = new Timestamp({ t: now.t + 10, i: 0 });
+    const atTime = open(engine, { startAtOperationTime: later });
+    const mark = { _data: '82' + hex(later.t) + hex(0) + 'FFFFFFFF' + 'FF' };
+    const afterMark = open(engine, { resumeAfter: mark });
+    engine.append(insert('app', 'users', { _id: 5 }));
+    expect((await atTime.next(10, 0)).docs).toEqual([]);
+    expect((await afterMark.next(10, 0)).docs).toEqual([]);
+  });
+
+  it('resumes from a token named in the first batch of an idle pending stream', async () => {
+    const engine = new FakeEngine();
+    const stream = open(engine, {});
+    engine.append(insert('app', 'users', { _id: 1 }));
+    const [event] = await drain(stream);
+    engine.append(insert('app', 'other', { _id: 9 }));
+    const resumed = open(engine, { resumeAfter: event._id });
+    expect(await resumed.next(10, 0)).toMatchObject({ docs: [] });
+    engine.append(insert('app', 'users', { _id: 2 }));
+    expect((await drain(resumed)).map((e) => e.documentKey._id)).toEqual([2]);
   });
 });
 

@@ -4,7 +4,7 @@ import {
   decodeScramUsername,
   deriveScramCredential,
   parseClientFirstMessage,
-} from '../../../emulator/src/auth/scram';
+} from '../../../../emulator/src/auth/scram';
 import { ScramTestClient } from './scram-client';
 
 describe('SCRAM server conversation', () => {

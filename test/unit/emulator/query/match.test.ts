@@ -11,8 +11,9 @@ import {
   ObjectId,
   type Document,
 } from 'bson';
-import { exactDeserializeOptions } from '../../../emulator/src/bson';
-import { compileFilter, getPath, getPathValues } from '../../../emulator/src/query';
+import { exactDeserializeOptions } from '../../../../emulator/src/bson';
+import { compileFilter } from '../../../../emulator/src/query';
+import { caseInsensitive, collatedMatches } from './collation-helpers';
 
 /** Round-trips through BSON so documents and filters have the stored (exact) form. */
 function exact(doc: Document): Document {
@@ -32,24 +33,6 @@ function expectCode(fn: () => unknown, code: number, message?: string): void {
   }
   expect(caught).toMatchObject(message ? { code, message } : { code });
 }
-
-describe('paths', () => {
-  const doc = { a: [{ b: 1 }, { b: [2, 3] }, { c: 4 }], d: { e: 5 } };
-
-  it('getPathValues expands arrays and leaves out missing branches', () => {
-    expect(getPathValues(doc, 'a.b')).toEqual([1, 2, 3]);
-    expect(getPathValues(doc, 'd.e')).toEqual([5]);
-    expect(getPathValues(doc, 'a.1.b')).toEqual([2, 3]);
-    expect(getPathValues(doc, 'x')).toEqual([]);
-  });
-
-  it('getPath follows numeric components only', () => {
-    expect(getPath(doc, 'a.1.b')).toEqual([2, 3]);
-    expect(getPath(doc, 'a.b')).toBeUndefined();
-    expect(getPath(doc, 'd.e')).toBe(5);
-    expect(getPath({}, 'constructor')).toBeUndefined();
-  });
-});
 
 describe('equality', () => {
   it('matches numbers across Int32, Long, Double and Decimal128', () => {
@@ -297,6 +280,35 @@ describe('logical operators, $expr and $jsonSchema', () => {
 
   it('an empty filter matches everything', () => {
     expect(matches({}, { a: 1 })).toBe(true);
+  });
+});
+
+describe('collated filters', () => {
+  it('equality, $ne, $in and $nin', () => {
+    expect(collatedMatches({ x: 'PING' }, { x: 'ping' })).toBe(false);
+    expect(collatedMatches({ x: 'PING' }, { x: 'ping' }, caseInsensitive)).toBe(true);
+    expect(collatedMatches({ x: { $ne: 'PING' } }, { x: 'ping' }, caseInsensitive)).toBe(false);
+    expect(collatedMatches({ x: 'PING' }, { x: ['pong', 'Ping'] }, caseInsensitive)).toBe(true);
+    expect(collatedMatches({ x: { $in: ['PING', 'PONG'] } }, { x: 'pong' }, caseInsensitive)).toBe(true);
+    const many = Array.from({ length: 20 }, (_, i) => `V${i}`);
+    expect(collatedMatches({ x: { $in: many } }, { x: 'v7' }, caseInsensitive)).toBe(true);
+    expect(collatedMatches({ x: { $in: many } }, { x: 'v7' })).toBe(false);
+    expect(collatedMatches({ x: { $nin: many } }, { x: 'v7' }, caseInsensitive)).toBe(false);
+    expect(collatedMatches({ x: { $all: ['A', 'B'] } }, { x: ['b', 'a'] }, caseInsensitive)).toBe(true);
+    expect(collatedMatches({ x: { $elemMatch: { $eq: 'A' } } }, { x: ['a'] }, caseInsensitive)).toBe(true);
+  });
+
+  it('ranges compare by the collation', () => {
+    expect(collatedMatches({ x: { $gt: 'a' } }, { x: 'B' })).toBe(false);
+    expect(collatedMatches({ x: { $gt: 'a' } }, { x: 'B' }, { locale: 'en' })).toBe(true);
+    expect(collatedMatches({ x: { $lte: 'PING' } }, { x: 'ping' }, caseInsensitive)).toBe(true);
+    expect(collatedMatches({ x: { $lt: 'PING' } }, { x: 'ping' }, caseInsensitive)).toBe(false);
+  });
+
+  it('does not apply to regular expressions or non-strings', () => {
+    expect(collatedMatches({ x: { $regex: '^P' } }, { x: 'ping' }, caseInsensitive)).toBe(false);
+    expect(collatedMatches({ x: 1 }, { x: 1 }, caseInsensitive)).toBe(true);
+    expect(collatedMatches({ x: 1 }, { x: '1' }, caseInsensitive)).toBe(false);
   });
 });
 

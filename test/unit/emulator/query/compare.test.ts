@@ -18,8 +18,8 @@ import {
   keyString,
   toNumber,
   valuesEqual,
-} from '../../../emulator/src/query';
-import { identicalValues } from '../../../emulator/src/query/compare';
+} from '../../../../emulator/src/query';
+import { identicalValues } from '../../../../emulator/src/query/compare';
 
 describe('compareValues across types', () => {
   const ascending: unknown[] = [

@@ -7,8 +7,8 @@ import {
   positionThrough,
   tokenForPosition,
   type ResumeTokenData,
-} from '../../../emulator/src/changestream/resume-token';
-import { CommandError } from '../../../emulator/src/errors';
+} from '../../../../emulator/src/changestream/resume-token';
+import { CommandError } from '../../../../emulator/src/errors';
 
 const ts = (t: number, i: number): Timestamp => new Timestamp({ t, i });
 

@@ -1,8 +1,8 @@
 import { Binary, Int32, type Document } from 'bson';
-import { AuthManager } from '../../../emulator/src/auth';
-import type { CommandContext, ConnectionState } from '../../../emulator/src/commands/context';
-import { CommandError } from '../../../emulator/src/errors';
-import type { ScramMechanism } from '../../../emulator/src/auth/scram';
+import { AuthManager } from '../../../../emulator/src/auth';
+import type { CommandContext, ConnectionState } from '../../../../emulator/src/commands/context';
+import { CommandError } from '../../../../emulator/src/errors';
+import type { ScramMechanism } from '../../../../emulator/src/auth/scram';
 import { ScramTestClient } from './scram-client';
 
 const FAST = { 'SCRAM-SHA-1': 4096, 'SCRAM-SHA-256': 4096 };

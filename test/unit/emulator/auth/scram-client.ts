@@ -1,6 +1,6 @@
 // A minimal SCRAM client (the driver's algorithm) for driving the server side in unit tests.
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { scramPasswordInput, type ScramMechanism } from '../../../emulator/src/auth/scram';
+import { scramPasswordInput, type ScramMechanism } from '../../../../emulator/src/auth/scram';
 
 const ALGORITHMS = { 'SCRAM-SHA-1': ['sha1', 20], 'SCRAM-SHA-256': ['sha256', 32] } as const;
 

@@ -1,5 +1,5 @@
 import { Double, Int32, Long, ObjectId } from 'bson';
-import { computeUpdateDescription } from '../../../emulator/src/changestream/update-description';
+import { computeUpdateDescription } from '../../../../emulator/src/changestream/update-description';
 
 describe('computeUpdateDescription', () => {
   it('reports changed, added and removed top-level fields', () => {

@@ -1,0 +1,48 @@
+import { Timestamp } from 'bson';
+import { FakeEngine, uuidA, insert, open, errorOf } from './fake-engine';
+
+describe('openChangeStream validation', () => {
+  const engine = new FakeEngine();
+
+  it('rejects bad specs and namespaces with mongod codes', () => {
+    expect(errorOf(() => open(engine, { bogus: 1 })).code).toBe(40415);
+    expect(errorOf(() => open(engine, { fullDocument: 'sometimes' })).code).toBe(2);
+    expect(errorOf(() => open(engine, { fullDocumentBeforeChange: 'yes' })).code).toBe(2);
+    const token = { _data: '82' + '6553F100'.padEnd(26, '0') };
+    expect(errorOf(() => open(engine, { resumeAfter: token, startAfter: token })).code).toBe(50865);
+    expect(
+      errorOf(() => open(engine, { resumeAfter: token, startAtOperationTime: new Timestamp({ t: 1, i: 1 }) }))
+        .code,
+    ).toBe(40674);
+    expect(errorOf(() => open(engine, {}, { db: 'admin' })).code).toBe(73);
+    expect(errorOf(() => open(engine, {}, { db: 'admin', coll: 'x' })).code).toBe(73);
+    expect(errorOf(() => open(engine, {}, { db: 'local' })).code).toBe(73);
+    expect(errorOf(() => open(engine, {}, { db: 'config', coll: 'x' })).code).toBe(73);
+    expect(errorOf(() => open(engine, {}, { db: 'app', coll: 'system.views' })).code).toBe(73);
+    expect(errorOf(() => open(engine, {}, {}, [{ $unsupported: 'foo' }])).code).toBe(40324);
+    expect(errorOf(() => open(engine, {}, {}, [{ $group: { _id: null } }])).code).toBe(20);
+    expect(() => open(engine, { allChangesForCluster: true }, { db: 'admin' })).not.toThrow();
+  });
+
+  it('requires a replica set', () => {
+    const standalone = new FakeEngine();
+    standalone.isReplicaSet = false;
+    expect(errorOf(() => open(standalone, {})).code).toBe(40573);
+  });
+
+  it('rejects resumeAfter an invalidate token', () => {
+    const local = new FakeEngine();
+    local.append(insert('app', 'users', { _id: 1 }));
+    const ts = local.append({ op: 'drop', db: 'app', coll: 'users', uuid: uuidA });
+    const invalidateToken = {
+      _data:
+        '82' +
+        ts.t.toString(16).toUpperCase().padStart(8, '0') +
+        ts.i.toString(16).padStart(8, '0') +
+        '00000000' +
+        '01',
+    };
+    expect(errorOf(() => open(local, { resumeAfter: invalidateToken })).code).toBe(260);
+    expect(() => open(local, { startAfter: invalidateToken })).not.toThrow();
+  });
+});

@@ -1,26 +1,20 @@
 import { EJSON } from 'bson';
-import {
-  MongoServerError,
-  Timestamp,
-  type ChangeStreamOptions,
-  type Document,
-  type MongoClient,
-} from 'mongodb';
+import { Timestamp, type ChangeStreamOptions, type Document, type MongoClient } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ClusterClients } from './clusters';
 import type { ApplyChangesInput, ApplyChangesResult, OperationTime } from './contract';
-import { EXACT_TYPES, serverErrorCode } from './bsonOptions';
+import { EXACT_TYPES } from './bsonOptions';
 import { compareOperationTimes, eventKind, resumeTokenTime, toOperationTime } from './changeEvents';
 import { activityContext } from './context';
 import { applyDdlEvent, type DdlContext } from './ddl';
 import { LaneApplier } from './laneApplier';
 import { isSyncedNamespace, type NamespaceFilters } from './namespaces';
 import { currentOperationTime } from './operationTime';
+import { isChangeStreamHistoryLost } from './serverErrors';
 
 const LANES = 8;
 const FLUSH_THRESHOLD = 2000;
 const MAX_AWAIT_MS = 500;
-const HISTORY_LOST_CODES = new Set([286, 280]);
 
 /** Heartbeat details of an apply batch: the checkpoint a retry resumes from. */
 interface ApplyProgress {
@@ -50,11 +44,11 @@ function streamOptions(input: ApplyChangesInput, resumeToken: string | null): Ch
   return options;
 }
 
+/** History loss is final: retrying cannot bring the resume point back, so it fails the sync at once. */
 function asHistoryLost(error: unknown): unknown {
-  const code = serverErrorCode(error);
-  if (error instanceof MongoServerError && code !== undefined && HISTORY_LOST_CODES.has(code)) {
+  if (isChangeStreamHistoryLost(error)) {
     return ApplicationFailure.nonRetryable(
-      `the source's change stream history no longer reaches the sync's resume point: ${error.message}`,
+      `the source's change stream history no longer reaches the sync's resume point: ${(error as Error).message}`,
       'ChangeStreamHistoryLost',
     );
   }

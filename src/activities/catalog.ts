@@ -1,7 +1,6 @@
 import { Binary, MongoServerError, type Db, type Document, type MongoClient } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CatalogResult, CollectionPlan, SyncOptions } from './contract';
-import { serverErrorCode } from './bsonOptions';
 import { isSyncedNamespace, mayHaveSyncedCollections, type NamespaceFilters } from './namespaces';
 import {
   indexBuildTime,
@@ -12,9 +11,7 @@ import {
   relaxIndexSpec,
   type IndexBuildTime,
 } from './indexSpecs';
-
-const NAMESPACE_EXISTS = 48;
-const NAMESPACE_NOT_FOUND = 26;
+import { isNamespaceExists, isNamespaceNotFound } from './serverErrors';
 
 /** One entry of a source `listCollections`, with the database it belongs to. */
 export interface CatalogEntry {
@@ -73,7 +70,7 @@ export async function createOnDestination(
   try {
     await destination.db(entry.db).command({ create: entry.name, ...relaxCollectionOptions(entry.options) });
   } catch (error) {
-    if (!(error instanceof MongoServerError && serverErrorCode(error) === NAMESPACE_EXISTS)) throw error;
+    if (!isNamespaceExists(error)) throw error;
   }
 }
 
@@ -81,7 +78,7 @@ export async function listIndexSpecs(db: Db, coll: string): Promise<Document[]> 
   try {
     return await db.collection(coll).listIndexes().toArray();
   } catch (error) {
-    if (error instanceof MongoServerError && serverErrorCode(error) === NAMESPACE_NOT_FOUND) return [];
+    if (isNamespaceNotFound(error)) return [];
     throw error;
   }
 }

@@ -7,13 +7,13 @@ import {
 } from 'mongodb';
 import type { ClusterClients } from './clusters';
 import type { CopyPartitionInput, CopyPartitionResult, Partition } from './contract';
-import { EXACT_TYPES, serverErrorCode } from './bsonOptions';
+import { EXACT_TYPES } from './bsonOptions';
 import { activityContext } from './context';
 import { decodeBound, encodeBound, partitionIdCondition } from './idBounds';
+import { isDuplicateKey, writeErrorsOf } from './serverErrors';
 
-const DUPLICATE_KEY = 11000;
 const DEFAULT_BATCH_DOCUMENTS = 1000;
-/** Leaves room under the 48 MB message limit and keeps each write well below it. */
+/** Leaves room under the server's 48000000-byte message limit and keeps each write well below it. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
 /** What a copy heartbeats after every written batch, so a retry resumes after the last written `_id`. */
@@ -44,9 +44,8 @@ async function writeBatch(destination: Collection, documents: Document[]): Promi
     await destination.insertMany(documents, { ordered: false, bypassDocumentValidation: true });
   } catch (error) {
     if (!(error instanceof MongoBulkWriteError)) throw error;
-    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-    const other = writeErrors.find((writeError) => serverErrorCode(writeError) !== DUPLICATE_KEY);
-    if (other) throw error;
+    const writeErrors = writeErrorsOf(error);
+    if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKey)) throw error;
     const replacements: AnyBulkWriteOperation[] = writeErrors.map((writeError) => {
       const document = documents[writeError.index];
       return { replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } };

@@ -1,7 +1,6 @@
-import { MongoServerError, type Document, type MongoClient } from 'mongodb';
+import type { Document, MongoClient } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BuildIndexesMode } from './contract';
-import { serverErrorCode } from './bsonOptions';
 import { createOnDestination, createRelaxedIndexes, listCatalogEntries } from './catalog';
 import { buildsIndexesFromEvents } from './indexSpecs';
 import {
@@ -10,9 +9,7 @@ import {
   mayHaveSyncedCollections,
   type NamespaceFilters,
 } from './namespaces';
-
-const NAMESPACE_NOT_FOUND = 26;
-const INDEX_NOT_FOUND = 27;
+import { isIndexNotFound, isNamespaceNotFound } from './serverErrors';
 
 /** Collection modifications replayed as they are; index changes stay relaxed until commit. */
 const REPLAYED_COLLMOD_FIELDS = [
@@ -33,11 +30,15 @@ export interface DdlContext {
   buildIndexes: BuildIndexesMode;
 }
 
-async function ignoringCodes(codes: number[], run: () => Promise<unknown>): Promise<void> {
+/** Runs a DDL step that may already have been applied: errors saying so (the predicates) are ignored. */
+async function ignoring(
+  alreadyApplied: ((error: unknown) => boolean)[],
+  run: () => Promise<unknown>,
+): Promise<void> {
   try {
     await run();
   } catch (error) {
-    if (!(error instanceof MongoServerError && codes.includes(serverErrorCode(error) ?? -1))) throw error;
+    if (!alreadyApplied.some((predicate) => predicate(error))) throw error;
   }
 }
 
@@ -67,13 +68,13 @@ async function applyRename(context: DdlContext, db: string, coll: string, event:
   const fromSynced = isSyncedNamespace(db, coll, context.filters);
   const toSynced = isSyncedNamespace(to.db, to.coll, context.filters);
   if (fromSynced && toSynced) {
-    await ignoringCodes([NAMESPACE_NOT_FOUND], () =>
+    await ignoring([isNamespaceNotFound], () =>
       context.destination
         .db('admin')
         .command({ renameCollection: `${db}.${coll}`, to: `${to.db}.${to.coll}`, dropTarget: true }),
     );
   } else if (fromSynced) {
-    await ignoringCodes([NAMESPACE_NOT_FOUND], () => context.destination.db(db).command({ drop: coll }));
+    await ignoring([isNamespaceNotFound], () => context.destination.db(db).command({ drop: coll }));
   } else if (toSynced) {
     throw ApplicationFailure.nonRetryable(
       `collection ${db}.${coll} was renamed into the synced namespace ${to.db}.${to.coll}; its documents were never copied`,
@@ -101,9 +102,7 @@ async function applyDropDatabase(context: DdlContext, db: string): Promise<void>
   if (!mayHaveSyncedCollections(db, context.filters)) return;
   for (const entry of await listCatalogEntries(context.destination.db(db))) {
     if (!isSyncedNamespace(db, entry.name, context.filters)) continue;
-    await ignoringCodes([NAMESPACE_NOT_FOUND], () =>
-      context.destination.db(db).command({ drop: entry.name }),
-    );
+    await ignoring([isNamespaceNotFound], () => context.destination.db(db).command({ drop: entry.name }));
   }
 }
 
@@ -121,7 +120,7 @@ export async function applyDdlEvent(context: DdlContext, event: Document): Promi
     case 'create':
       return applyCreate(context, ns.db, coll, event);
     case 'drop':
-      return ignoringCodes([NAMESPACE_NOT_FOUND], () => destinationDb.command({ drop: coll }));
+      return ignoring([isNamespaceNotFound], () => destinationDb.command({ drop: coll }));
     case 'createIndexes': {
       const specs = ((description.indexes ?? []) as Document[]).filter((spec) =>
         buildsIndexesFromEvents(spec, context.buildIndexes),
@@ -131,7 +130,7 @@ export async function applyDdlEvent(context: DdlContext, event: Document): Promi
     }
     case 'dropIndexes':
       for (const spec of (description.indexes ?? []) as Document[]) {
-        await ignoringCodes([NAMESPACE_NOT_FOUND, INDEX_NOT_FOUND], () =>
+        await ignoring([isNamespaceNotFound, isIndexNotFound], () =>
           destinationDb.command({ dropIndexes: coll, index: spec.name as string }),
         );
       }

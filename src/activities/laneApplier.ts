@@ -6,10 +6,9 @@ import {
   type MongoClient,
 } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
-import { EXACT_TYPES, serverErrorCode } from './bsonOptions';
+import { EXACT_TYPES } from './bsonOptions';
 import { crudWrites, laneOf } from './changeEvents';
-
-const DUPLICATE_KEY = 11000;
+import { isDuplicateKey, writeErrorsOf } from './serverErrors';
 
 /** One CRUD event waiting in a lane; `writes` null means "write the source's current document". */
 interface PendingEvent {
@@ -18,12 +17,6 @@ interface PendingEvent {
   coll: string;
   documentId: unknown;
   writes: AnyBulkWriteOperation[] | null;
-}
-
-function firstWriteError(error: MongoBulkWriteError): { index: number; code: unknown } {
-  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  const first = [...writeErrors].sort((a, b) => a.index - b.index)[0];
-  return { index: first.index, code: serverErrorCode(first) };
 }
 
 /**
@@ -144,9 +137,11 @@ export class LaneApplier {
           await collection.bulkWrite(operations, { ordered: true, bypassDocumentValidation: true });
         } catch (error) {
           if (!(error instanceof MongoBulkWriteError)) throw error;
-          const failure = firstWriteError(error);
+          // Ordered: the write error with the lowest index is where the bulk write stopped.
+          const [failure] = writeErrorsOf(error);
+          if (failure === undefined) throw error;
           const failedEvent = owners[failure.index];
-          if (failure.code === DUPLICATE_KEY) return failedEvent;
+          if (isDuplicateKey(failure)) return failedEvent;
           await this.writeCurrentSourceDocument(events[failedEvent]);
           start = failedEvent + 1;
           continue;

@@ -17,7 +17,6 @@ import {
 } from '../../../src/activities/indexSpecs';
 import { missingActions, requiredActions } from '../../../src/activities/privileges';
 import { partitionFilter } from '../../../src/activities/copy';
-import { serverErrorCode } from '../../../src/activities/bsonOptions';
 import type { SyncOptions } from '../../../src/activities/contract';
 
 describe('partition bounds', () => {
@@ -229,14 +228,5 @@ describe('privileges', () => {
         required.destination,
       ),
     ).toEqual([]);
-  });
-});
-
-describe('serverErrorCode', () => {
-  it('reads codes kept as Int32 by exact-type reads, and plain numbers', () => {
-    expect(serverErrorCode({ code: new Int32(286) })).toBe(286);
-    expect(serverErrorCode({ code: 11000 })).toBe(11000);
-    expect(serverErrorCode({})).toBeUndefined();
-    expect(serverErrorCode(null)).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import { compareOperationTimes, eventKind, resumeTokenTime, toOperationTime } fr
 import { activityContext } from './context';
 import { applyDdlEvent, type DdlContext } from './ddl';
 import { LaneApplier } from './laneApplier';
-import { isSyncedNamespace, type NamespaceFilters } from './namespaces';
+import { compileNamespaceFilter } from './namespaces';
 import { currentOperationTime } from './operationTime';
 import { isChangeStreamHistoryLost } from './serverErrors';
 
@@ -55,15 +55,6 @@ function asHistoryLost(error: unknown): unknown {
   return error;
 }
 
-function namespaceFiltersOf(input: ApplyChangesInput): NamespaceFilters | undefined {
-  return input.options
-    ? {
-        includeNamespaces: input.options.includeNamespaces,
-        excludeNamespaces: input.options.excludeNamespaces,
-      }
-    : undefined;
-}
-
 function isApplyProgress(value: unknown): value is ApplyProgress {
   return (
     typeof value === 'object' && value !== null && typeof (value as ApplyProgress).resumeToken === 'string'
@@ -81,11 +72,11 @@ export async function applyChanges(
   const context = activityContext();
   const source: MongoClient = clusters.get(input.direction.source);
   const destination: MongoClient = clusters.get(input.direction.destination);
-  const filters = namespaceFiltersOf(input);
+  const namespaces = compileNamespaceFilter(input.options);
   const ddlContext: DdlContext = {
     source,
     destination,
-    filters,
+    namespaces,
     buildIndexes: input.options?.buildIndexes ?? 'afterDataCopy',
   };
   const applier = new LaneApplier(source, destination, LANES, FLUSH_THRESHOLD);
@@ -114,7 +105,7 @@ export async function applyChanges(
         if (clusterTime) highWater = laterOf(highWater, toOperationTime(clusterTime));
         const kind = eventKind(event.operationType);
         const ns = (event as Document).ns as { db: string; coll?: string } | undefined;
-        if (kind === 'crud' && ns?.coll !== undefined && isSyncedNamespace(ns.db, ns.coll, filters)) {
+        if (kind === 'crud' && ns?.coll !== undefined && namespaces.includes(ns.db, ns.coll)) {
           await applier.add(event as Document);
           crudEventsApplied += 1;
         } else if (kind === 'ddl') {

@@ -1,7 +1,7 @@
 import { Binary, MongoServerError, type Db, type Document, type MongoClient } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CatalogResult, CollectionPlan, SyncOptions } from './contract';
-import { isSyncedNamespace, mayHaveSyncedCollections, type NamespaceFilters } from './namespaces';
+import { compileNamespaceFilter, type CompiledNamespaceFilter } from './namespaces';
 import {
   indexBuildTime,
   indexRestorationSteps,
@@ -20,10 +20,6 @@ export interface CatalogEntry {
   type: 'collection' | 'view' | 'timeseries';
   options: Document;
   uuid: string | null;
-}
-
-export function filtersOf(options: SyncOptions): NamespaceFilters {
-  return { includeNamespaces: options.includeNamespaces, excludeNamespaces: options.excludeNamespaces };
 }
 
 function uuidHex(info: Document | undefined): string | null {
@@ -50,13 +46,13 @@ export async function listCatalogEntries(db: Db, filter: Document = {}): Promise
 /** Every synced collection, timeseries collection and view on the source. */
 export async function listSyncedCatalog(
   client: MongoClient,
-  filters: NamespaceFilters,
+  namespaces: CompiledNamespaceFilter,
 ): Promise<CatalogEntry[]> {
   const entries: CatalogEntry[] = [];
   for (const dbName of await listDatabaseNames(client)) {
-    if (!mayHaveSyncedCollections(dbName, filters)) continue;
+    if (!namespaces.mayIncludeDatabase(dbName)) continue;
     for (const entry of await listCatalogEntries(client.db(dbName))) {
-      if (isSyncedNamespace(dbName, entry.name, filters)) entries.push(entry);
+      if (namespaces.includes(dbName, entry.name)) entries.push(entry);
     }
   }
   return entries;
@@ -127,7 +123,7 @@ export async function prepareCatalog(
   destination: MongoClient,
   options: SyncOptions,
 ): Promise<CatalogResult> {
-  const entries = await listSyncedCatalog(source, filtersOf(options));
+  const entries = await listSyncedCatalog(source, compileNamespaceFilter(options));
   const collections: CollectionPlan[] = [];
   let views = 0;
   let indexesToBuildAfterCopy = 0;
@@ -163,7 +159,7 @@ export async function buildIndexesAfterCopy(
   options: SyncOptions,
 ): Promise<{ indexesBuilt: number }> {
   let indexesBuilt = 0;
-  for (const entry of await listSyncedCatalog(source, filtersOf(options))) {
+  for (const entry of await listSyncedCatalog(source, compileNamespaceFilter(options))) {
     const specs = await indexesBuiltAt(source, entry, options, 'afterCopy');
     indexesBuilt += await createRelaxedIndexes(destination.db(entry.db), entry.name, specs);
   }
@@ -182,7 +178,7 @@ export async function finalizeIndexes(
     if (!(error instanceof MongoServerError)) throw error;
     failures.push(`${what}: ${error.message}`);
   };
-  for (const entry of await listSyncedCatalog(source, filtersOf(options))) {
+  for (const entry of await listSyncedCatalog(source, compileNamespaceFilter(options))) {
     if (entry.type === 'view') continue;
     const destinationDb = destination.db(entry.db);
     const ns = `${entry.db}.${entry.name}`;
@@ -234,7 +230,7 @@ export async function relaxDestinationIndexes(
   options: SyncOptions,
 ): Promise<{ indexesRelaxed: number }> {
   let indexesRelaxed = 0;
-  for (const entry of await listSyncedCatalog(source, filtersOf(options))) {
+  for (const entry of await listSyncedCatalog(source, compileNamespaceFilter(options))) {
     if (entry.type !== 'collection') continue;
     const destinationDb = destination.db(entry.db);
     const destinationSpecs = await listIndexSpecs(destinationDb, entry.name);

@@ -3,12 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BuildIndexesMode } from './contract';
 import { createOnDestination, createRelaxedIndexes, listCatalogEntries } from './catalog';
 import { buildsIndexesFromEvents } from './indexSpecs';
-import {
-  isNeverSyncedDatabase,
-  isSyncedNamespace,
-  mayHaveSyncedCollections,
-  type NamespaceFilters,
-} from './namespaces';
+import { isNeverSyncedDatabase, type CompiledNamespaceFilter } from './namespaces';
 import { isIndexNotFound, isNamespaceNotFound } from './serverErrors';
 
 /** Collection modifications replayed as they are; index changes stay relaxed until commit. */
@@ -26,7 +21,7 @@ const REPLAYED_COLLMOD_FIELDS = [
 export interface DdlContext {
   source: MongoClient;
   destination: MongoClient;
-  filters?: NamespaceFilters;
+  namespaces: CompiledNamespaceFilter;
   buildIndexes: BuildIndexesMode;
 }
 
@@ -65,8 +60,8 @@ async function applyRename(context: DdlContext, db: string, coll: string, event:
     db: string;
     coll: string;
   };
-  const fromSynced = isSyncedNamespace(db, coll, context.filters);
-  const toSynced = isSyncedNamespace(to.db, to.coll, context.filters);
+  const fromSynced = context.namespaces.includes(db, coll);
+  const toSynced = context.namespaces.includes(to.db, to.coll);
   if (fromSynced && toSynced) {
     await ignoring([isNamespaceNotFound], () =>
       context.destination
@@ -83,10 +78,6 @@ async function applyRename(context: DdlContext, db: string, coll: string, event:
   }
 }
 
-function hasFilters(filters: NamespaceFilters | undefined): boolean {
-  return !!filters && (filters.includeNamespaces.length > 0 || filters.excludeNamespaces.length > 0);
-}
-
 /**
  * A dropped source database. With namespace filters the destination's database of that name may
  * hold what the sync does not own (pre-existing data, excluded collections): only the synced
@@ -95,13 +86,13 @@ function hasFilters(filters: NamespaceFilters | undefined): boolean {
  */
 async function applyDropDatabase(context: DdlContext, db: string): Promise<void> {
   if (isNeverSyncedDatabase(db)) return;
-  if (!hasFilters(context.filters)) {
+  if (!context.namespaces.restricts) {
     await context.destination.db(db).dropDatabase();
     return;
   }
-  if (!mayHaveSyncedCollections(db, context.filters)) return;
+  if (!context.namespaces.mayIncludeDatabase(db)) return;
   for (const entry of await listCatalogEntries(context.destination.db(db))) {
-    if (!isSyncedNamespace(db, entry.name, context.filters)) continue;
+    if (!context.namespaces.includes(db, entry.name)) continue;
     await ignoring([isNamespaceNotFound], () => context.destination.db(db).command({ drop: entry.name }));
   }
 }
@@ -113,7 +104,7 @@ export async function applyDdlEvent(context: DdlContext, event: Document): Promi
   if (operationType === 'dropDatabase') return applyDropDatabase(context, ns.db);
   const coll = ns.coll as string;
   if (operationType === 'rename') return applyRename(context, ns.db, coll, event);
-  if (!isSyncedNamespace(ns.db, coll, context.filters)) return;
+  if (!context.namespaces.includes(ns.db, coll)) return;
   const destinationDb = context.destination.db(ns.db);
   const description = (event.operationDescription ?? {}) as Document;
   switch (operationType) {

@@ -20,42 +20,75 @@ export interface NamespaceFilters {
   excludeNamespaces: NamespaceFilter[];
 }
 
-function regexMatches(filter: RegexFilter, value: string): boolean {
-  return new RegExp(filter.pattern, filter.options ?? '').test(value);
+/** The sync's namespace filters, compiled once (regexes built once) and asked for every namespace. */
+export interface CompiledNamespaceFilter {
+  /** Whether the filters restrict anything (some include or exclude filter is given). */
+  readonly restricts: boolean;
+  /** Contract semantics: never-synced first, then include (none = everything), then exclude. */
+  includes(db: string, coll: string): boolean;
+  /** Whether any collection of a database may be synced (a database-wide exclude rules it out). */
+  mayIncludeDatabase(db: string): boolean;
 }
 
-function filterMatchesDatabase(filter: NamespaceFilter, db: string): boolean {
-  if (filter.database !== undefined && filter.database !== db) return false;
-  if (filter.databaseRegex && !regexMatches(filter.databaseRegex, db)) return false;
-  return filter.database !== undefined || filter.databaseRegex !== undefined;
+interface CompiledRule {
+  database: string | undefined;
+  databaseRegex: RegExp | undefined;
+  collections: readonly string[] | undefined;
+  collectionsRegex: RegExp | undefined;
 }
 
-function filterMatches(filter: NamespaceFilter, db: string, coll: string): boolean {
-  if (!filterMatchesDatabase(filter, db)) return false;
-  const hasCollectionTerms = filter.collections !== undefined || filter.collectionsRegex !== undefined;
-  if (!hasCollectionTerms) return true;
-  if (filter.collections?.includes(coll)) return true;
-  return filter.collectionsRegex !== undefined && regexMatches(filter.collectionsRegex, coll);
+/** A shared RegExp must not keep state between tests, so `g` and `y` are dropped (the API accepts neither). */
+function compileRegex(filter: RegexFilter | undefined): RegExp | undefined {
+  if (filter === undefined) return undefined;
+  return new RegExp(filter.pattern, (filter.options ?? '').replace(/[gy]/g, ''));
 }
 
-/** Contract semantics: never-synced first, then include (none = everything), then exclude. */
+function compileRule(filter: NamespaceFilter): CompiledRule {
+  return {
+    database: filter.database,
+    databaseRegex: compileRegex(filter.databaseRegex),
+    collections: filter.collections,
+    collectionsRegex: compileRegex(filter.collectionsRegex),
+  };
+}
+
+function ruleMatchesDatabase(rule: CompiledRule, db: string): boolean {
+  if (rule.database !== undefined && rule.database !== db) return false;
+  if (rule.databaseRegex && !rule.databaseRegex.test(db)) return false;
+  return rule.database !== undefined || rule.databaseRegex !== undefined;
+}
+
+function hasCollectionTerms(rule: CompiledRule): boolean {
+  return rule.collections !== undefined || rule.collectionsRegex !== undefined;
+}
+
+function ruleMatches(rule: CompiledRule, db: string, coll: string): boolean {
+  if (!ruleMatchesDatabase(rule, db)) return false;
+  if (!hasCollectionTerms(rule)) return true;
+  if (rule.collections?.includes(coll)) return true;
+  return rule.collectionsRegex !== undefined && rule.collectionsRegex.test(coll);
+}
+
+/** Compiles the sync's filters (absent: every namespace that is not never-synced is included). */
+export function compileNamespaceFilter(filters?: NamespaceFilters): CompiledNamespaceFilter {
+  const include = (filters?.includeNamespaces ?? []).map(compileRule);
+  const exclude = (filters?.excludeNamespaces ?? []).map(compileRule);
+  return {
+    restricts: include.length > 0 || exclude.length > 0,
+    includes(db, coll) {
+      if (isNeverSynced(db, coll)) return false;
+      if (include.length > 0 && !include.some((rule) => ruleMatches(rule, db, coll))) return false;
+      return !exclude.some((rule) => ruleMatches(rule, db, coll));
+    },
+    mayIncludeDatabase(db) {
+      if (isNeverSyncedDatabase(db)) return false;
+      if (include.length > 0 && !include.some((rule) => ruleMatchesDatabase(rule, db))) return false;
+      return !exclude.some((rule) => ruleMatchesDatabase(rule, db) && !hasCollectionTerms(rule));
+    },
+  };
+}
+
+/** One-off check of one namespace (tests, scripts); activities compile their filter once instead. */
 export function isSyncedNamespace(db: string, coll: string, filters?: NamespaceFilters): boolean {
-  if (isNeverSynced(db, coll)) return false;
-  if (!filters) return true;
-  const { includeNamespaces, excludeNamespaces } = filters;
-  if (includeNamespaces.length > 0 && !includeNamespaces.some((f) => filterMatches(f, db, coll)))
-    return false;
-  return !excludeNamespaces.some((f) => filterMatches(f, db, coll));
-}
-
-/** Whether any collection of a database may be synced (a database-wide exclude rules it out). */
-export function mayHaveSyncedCollections(db: string, filters?: NamespaceFilters): boolean {
-  if (isNeverSyncedDatabase(db)) return false;
-  if (!filters) return true;
-  const { includeNamespaces, excludeNamespaces } = filters;
-  if (includeNamespaces.length > 0 && !includeNamespaces.some((f) => filterMatchesDatabase(f, db)))
-    return false;
-  const excludesWholeDatabase = (f: NamespaceFilter) =>
-    filterMatchesDatabase(f, db) && f.collections === undefined && f.collectionsRegex === undefined;
-  return !excludeNamespaces.some(excludesWholeDatabase);
+  return compileNamespaceFilter(filters).includes(db, coll);
 }

@@ -1,6 +1,5 @@
 import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
 import { decodeBound, encodeBound, partitionIdCondition } from '../../../src/activities/idBounds';
-import { isNeverSynced, isSyncedNamespace } from '../../../src/activities/namespaces';
 import {
   crudWrites,
   laneOf,
@@ -72,34 +71,6 @@ describe('partition bounds', () => {
   it('matches MinKey and MaxKey only by type, and nothing after them', () => {
     expect(partitionIdCondition(new MinKey(), undefined)).toEqual({ $type: 'minKey' });
     expect(partitionIdCondition(new MaxKey(), undefined, new MaxKey())).toEqual({ $exists: false });
-  });
-});
-
-describe('namespaces', () => {
-  it.each([
-    ['admin', 'x'],
-    ['config', 'x'],
-    ['local', 'oplog.rs'],
-    ['__mdb_internal_x', 'x'],
-    ['app', 'system.views'],
-    ['mongosync_reserved_for_internal_use', 'state'],
-  ])('never syncs %s.%s', (db, coll) => {
-    expect(isNeverSynced(db, coll)).toBe(true);
-    expect(isSyncedNamespace(db, coll)).toBe(false);
-  });
-
-  it('syncs user collections', () => expect(isSyncedNamespace('app', 'users')).toBe(true));
-
-  it('applies include then exclude filters', () => {
-    const filters = {
-      includeNamespaces: [{ database: 'app' }, { databaseRegex: { pattern: '^log' }, collections: ['a'] }],
-      excludeNamespaces: [{ database: 'app', collectionsRegex: { pattern: '^tmp', options: 'i' } }],
-    };
-    expect(isSyncedNamespace('app', 'users', filters)).toBe(true);
-    expect(isSyncedNamespace('app', 'TMP_1', filters)).toBe(false);
-    expect(isSyncedNamespace('logs', 'a', filters)).toBe(true);
-    expect(isSyncedNamespace('logs', 'b', filters)).toBe(false);
-    expect(isSyncedNamespace('other', 'a', filters)).toBe(false);
   });
 });
 

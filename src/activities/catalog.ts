@@ -4,12 +4,13 @@ import type { CatalogResult, CollectionPlan, SyncOptions } from './contract';
 import { compileNamespaceFilter, type CompiledNamespaceFilter } from './namespaces';
 import {
   indexBuildTime,
+  indexRelaxationSteps,
   indexRestorationSteps,
   isIdIndex,
-  NEUTRAL_EXPIRE_AFTER_SECONDS,
   relaxCollectionOptions,
   relaxIndexSpec,
   type IndexBuildTime,
+  type IndexRelaxationStep,
 } from './indexSpecs';
 import { isNamespaceExists, isNamespaceNotFound } from './serverErrors';
 
@@ -218,11 +219,16 @@ export async function finalizeIndexes(
   return { indexesFinalized };
 }
 
+async function runRelaxationStep(db: Db, coll: string, step: IndexRelaxationStep): Promise<void> {
+  if ('dropIndex' in step) await db.command({ dropIndexes: coll, index: step.dropIndex });
+  else if ('createIndex' in step) await db.command({ createIndexes: coll, indexes: [step.createIndex] });
+  else await db.command({ collMod: coll, index: step.collModIndex });
+}
+
 /**
  * Relaxes, on a destination that holds the source's indexes with their constraints (the old source
- * of a reversed sync), what a sync relaxes: unique (and prepareUnique) indexes are rebuilt without
- * the constraint, TTL indexes get the neutral expiry, hidden indexes are made visible. The source's
- * catalog names the indexes, so a retry after a crash between a drop and its rebuild still rebuilds.
+ * of a reversed sync), what a sync relaxes (see `indexRelaxationSteps`). The source's catalog names
+ * the indexes, so a retry after a crash between a drop and its rebuild still rebuilds.
  */
 export async function relaxDestinationIndexes(
   source: MongoClient,
@@ -238,26 +244,8 @@ export async function relaxDestinationIndexes(
     if (destinationSpecs.length === 0) continue;
     const byName = new Map(destinationSpecs.map((spec) => [spec.name as string, spec]));
     for (const sourceSpec of await listIndexSpecs(source.db(entry.db), entry.name)) {
-      if (isIdIndex(sourceSpec) || sourceSpec.clustered === true) continue;
-      const name = sourceSpec.name as string;
-      const current = byName.get(name);
-      if (current && (current.unique === true || current.prepareUnique === true)) {
-        await destinationDb.command({ dropIndexes: entry.name, index: name });
-      }
-      if (!current || current.unique === true || current.prepareUnique === true) {
-        await createRelaxedIndexes(destinationDb, entry.name, [current ?? sourceSpec]);
-        indexesRelaxed += 1;
-        continue;
-      }
-      const steps: Document[] = [];
-      if (current.hidden === true) steps.push({ name, hidden: false });
-      if (
-        current.expireAfterSeconds !== undefined &&
-        Number(current.expireAfterSeconds) !== NEUTRAL_EXPIRE_AFTER_SECONDS
-      ) {
-        steps.push({ name, expireAfterSeconds: NEUTRAL_EXPIRE_AFTER_SECONDS });
-      }
-      for (const index of steps) await destinationDb.command({ collMod: entry.name, index });
+      const steps = indexRelaxationSteps(sourceSpec, byName.get(sourceSpec.name as string));
+      for (const step of steps) await runRelaxationStep(destinationDb, entry.name, step);
       if (steps.length > 0) indexesRelaxed += 1;
     }
   }

@@ -31,7 +31,50 @@ export function relaxIndexSpec(spec: Document): Document {
   return relaxed;
 }
 
-/** The `collMod` index changes, in order, that turn a relaxed destination index into the source's. */
+/** One step of relaxing a destination index; catalog.ts runs them in order. */
+export type IndexRelaxationStep =
+  /** `dropIndexes` of the index with this name. */
+  | { dropIndex: string }
+  /** `createIndexes` of this (already relaxed) spec. */
+  | { createIndex: Document }
+  /** `collMod` with this `index` change. */
+  | { collModIndex: Document };
+
+function hasUniqueConstraint(spec: Document): boolean {
+  return spec.unique === true || spec.prepareUnique === true;
+}
+
+/**
+ * The steps, in order, that relax what a sync relaxes on a destination index that may hold the
+ * source's constraints (the old source of a reversed sync): a unique (or prepareUnique) index is
+ * rebuilt without the constraint, since `collMod` cannot remove it; otherwise a hidden index is
+ * made visible and a TTL gets the neutral expiry. A destination without the index (a crash between
+ * a drop and its rebuild) gets the source's relaxed. No steps: nothing to relax.
+ */
+export function indexRelaxationSteps(
+  sourceSpec: Document,
+  destinationSpec: Document | undefined,
+): IndexRelaxationStep[] {
+  if (isIdIndex(sourceSpec) || sourceSpec.clustered === true) return [];
+  if (destinationSpec === undefined) return [{ createIndex: relaxIndexSpec(sourceSpec) }];
+  const name = destinationSpec.name as string;
+  if (hasUniqueConstraint(destinationSpec))
+    return [{ dropIndex: name }, { createIndex: relaxIndexSpec(destinationSpec) }];
+  const steps: IndexRelaxationStep[] = [];
+  if (destinationSpec.hidden === true) steps.push({ collModIndex: { name, hidden: false } });
+  if (
+    destinationSpec.expireAfterSeconds !== undefined &&
+    Number(destinationSpec.expireAfterSeconds) !== NEUTRAL_EXPIRE_AFTER_SECONDS
+  ) {
+    steps.push({ collModIndex: { name, expireAfterSeconds: NEUTRAL_EXPIRE_AFTER_SECONDS } });
+  }
+  return steps;
+}
+
+/**
+ * The `collMod` index changes, in order, that turn a relaxed destination index into the source's
+ * (the reverse of `indexRelaxationSteps`): a unique constraint comes back through prepareUnique.
+ */
 export function indexRestorationSteps(sourceSpec: Document, destinationSpec: Document): Document[] {
   const name = sourceSpec.name as string;
   const steps: Document[] = [];

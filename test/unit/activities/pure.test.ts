@@ -7,13 +7,6 @@ import {
   toOperationTime,
   updateOperations,
 } from '../../../src/activities/changeEvents';
-import {
-  indexBuildTime,
-  indexRestorationSteps,
-  NEUTRAL_EXPIRE_AFTER_SECONDS,
-  relaxCollectionOptions,
-  relaxIndexSpec,
-} from '../../../src/activities/indexSpecs';
 import { missingActions, requiredActions } from '../../../src/activities/privileges';
 import { partitionFilter } from '../../../src/activities/copy';
 import type { SyncOptions } from '../../../src/activities/contract';
@@ -118,47 +111,6 @@ describe('change events', () => {
     expect(laneOf('a.b', new Int32(1), 8)).toBe(laneOf('a.b', new Int32(1), 8));
     const lanes = new Set(Array.from({ length: 200 }, (_, i) => laneOf('a.b', new Int32(i), 8)));
     expect(lanes.size).toBe(8);
-  });
-});
-
-describe('index specs', () => {
-  const source = {
-    v: 2,
-    key: { email: 1 },
-    name: 'email_1',
-    unique: true,
-    hidden: true,
-    expireAfterSeconds: 60,
-  };
-
-  it('relaxes unique, TTL and hidden for the sync', () => {
-    expect(relaxIndexSpec(source)).toEqual({
-      key: { email: 1 },
-      name: 'email_1',
-      expireAfterSeconds: NEUTRAL_EXPIRE_AFTER_SECONDS,
-    });
-    expect(relaxCollectionOptions({ clusteredIndex: { key: { _id: 1 } }, expireAfterSeconds: 5 })).toEqual({
-      clusteredIndex: { key: { _id: 1 } },
-    });
-  });
-
-  it('restores them in collMod order', () => {
-    expect(indexRestorationSteps(source, relaxIndexSpec(source))).toEqual([
-      { name: 'email_1', prepareUnique: true },
-      { name: 'email_1', unique: true },
-      { name: 'email_1', expireAfterSeconds: 60 },
-      { name: 'email_1', hidden: true },
-    ]);
-    expect(indexRestorationSteps(source, source)).toEqual([]);
-  });
-
-  it('schedules builds per buildIndexes mode', () => {
-    const hashed = { key: { h: 'hashed' }, name: 'h_hashed' };
-    expect(indexBuildTime(hashed, 'beforeDataCopy')).toBe('beforeCopy');
-    expect(indexBuildTime(hashed, 'excludeHashed')).toBe('never');
-    expect(indexBuildTime(source, 'excludeHashedAfterCopy')).toBe('afterCopy');
-    expect(indexBuildTime(source, 'never')).toBe('never');
-    expect(indexBuildTime({ key: { _id: 1 }, name: '_id_' }, 'beforeDataCopy')).toBe('never');
   });
 });
 

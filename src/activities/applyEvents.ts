@@ -1,10 +1,22 @@
 import { EJSON } from 'bson';
-import { Timestamp, type ChangeStreamOptions, type Document, type MongoClient } from 'mongodb';
+import {
+  Timestamp,
+  type ChangeStreamDocument,
+  type ChangeStreamOptions,
+  type Document,
+  type MongoClient,
+} from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ClusterClients } from './clusters';
 import type { ApplyChangesInput, ApplyChangesResult, OperationTime } from './contract';
 import { EXACT_TYPES } from './bsonOptions';
-import { compareOperationTimes, eventKind, resumeTokenTime, toOperationTime } from './changeEvents';
+import {
+  compareOperationTimes,
+  isCrudEvent,
+  isDdlEvent,
+  resumeTokenTime,
+  toOperationTime,
+} from './changeEvents';
 import { activityContext } from './context';
 import { applyDdlEvent, type DdlContext } from './ddl';
 import { LaneApplier } from './laneApplier';
@@ -84,7 +96,7 @@ export async function applyChanges(
     ? context.heartbeatDetails.resumeToken
     : input.resumeToken;
 
-  const stream = source.watch([], streamOptions(input, startToken));
+  const stream = source.watch<Document, ChangeStreamDocument>([], streamOptions(input, startToken));
   const closeOnCancel = () => void stream.close().catch(() => undefined);
   context.cancellationSignal?.addEventListener('abort', closeOnCancel);
 
@@ -101,16 +113,15 @@ export async function applyChanges(
       const event = await stream.tryNext();
       if (event) {
         eventsRead += 1;
-        const clusterTime = (event as Document).clusterTime as Timestamp | undefined;
-        if (clusterTime) highWater = laterOf(highWater, toOperationTime(clusterTime));
-        const kind = eventKind(event.operationType);
-        const ns = (event as Document).ns as { db: string; coll?: string } | undefined;
-        if (kind === 'crud' && ns?.coll !== undefined && namespaces.includes(ns.db, ns.coll)) {
-          await applier.add(event as Document);
-          crudEventsApplied += 1;
-        } else if (kind === 'ddl') {
+        if (event.clusterTime) highWater = laterOf(highWater, toOperationTime(event.clusterTime));
+        if (isCrudEvent(event)) {
+          if (namespaces.includes(event.ns.db, event.ns.coll)) {
+            await applier.add(event);
+            crudEventsApplied += 1;
+          }
+        } else if (isDdlEvent(event)) {
           await applier.flush();
-          await applyDdlEvent(ddlContext, event as Document);
+          await applyDdlEvent(ddlContext, event);
           ddlEventsApplied += 1;
         }
       } else {

@@ -1,6 +1,42 @@
 import { EJSON } from 'bson';
-import type { AnyBulkWriteOperation, Document, Filter, Timestamp } from 'mongodb';
+import type {
+  AnyBulkWriteOperation,
+  ChangeStreamCollModDocument,
+  ChangeStreamCreateDocument,
+  ChangeStreamCreateIndexDocument,
+  ChangeStreamDeleteDocument,
+  ChangeStreamDocument,
+  ChangeStreamDropDatabaseDocument,
+  ChangeStreamDropDocument,
+  ChangeStreamDropIndexDocument,
+  ChangeStreamInsertDocument,
+  ChangeStreamRenameDocument,
+  ChangeStreamReplaceDocument,
+  ChangeStreamUpdateDocument,
+  Document,
+  Filter,
+  Int32,
+  Timestamp,
+  UpdateDescription as DriverUpdateDescription,
+} from 'mongodb';
 import type { OperationTime } from './contract';
+
+/** A change event that writes one document. */
+export type CrudEvent =
+  | ChangeStreamInsertDocument
+  | ChangeStreamUpdateDocument
+  | ChangeStreamReplaceDocument
+  | ChangeStreamDeleteDocument;
+
+/** A change event that changes the catalog (with `showExpandedEvents`). */
+export type DdlEvent =
+  | ChangeStreamCreateDocument
+  | ChangeStreamDropDocument
+  | ChangeStreamRenameDocument
+  | ChangeStreamDropDatabaseDocument
+  | ChangeStreamCreateIndexDocument
+  | ChangeStreamDropIndexDocument
+  | ChangeStreamCollModDocument;
 
 export const DDL_OPERATION_TYPES = new Set([
   'create',
@@ -14,6 +50,30 @@ export const DDL_OPERATION_TYPES = new Set([
 export const CRUD_OPERATION_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
 
 export type EventKind = 'crud' | 'ddl' | 'ignored';
+
+export function isCrudEvent(event: ChangeStreamDocument): event is CrudEvent {
+  return CRUD_OPERATION_TYPES.has(event.operationType);
+}
+
+export function isDdlEvent(event: ChangeStreamDocument): event is DdlEvent {
+  return DDL_OPERATION_TYPES.has(event.operationType);
+}
+
+/**
+ * The namespace an event is about. The driver types `ns` only on some events; with
+ * `showExpandedEvents` the server also sends it on create, createIndexes, dropIndexes and modify.
+ */
+export function eventNamespace(event: ChangeStreamDocument): { db: string; coll?: string } | undefined {
+  return (event as { ns?: { db: string; coll?: string } }).ns;
+}
+
+/**
+ * An expanded DDL event's `operationDescription`. The driver types it only on index events; the
+ * server also sends it on create (the collection's options), modify and rename.
+ */
+export function operationDescriptionOf(event: DdlEvent): Document {
+  return (event as { operationDescription?: Document }).operationDescription ?? {};
+}
 
 /** Sharding events and anything unknown change no data or schema a replica-set destination holds. */
 export function eventKind(operationType: string): EventKind {
@@ -50,22 +110,18 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-/** The lane that applies every event of one document, keeping that document's events in order. */
-export function laneOf(namespace: string, documentId: unknown, lanes: number): number {
-  return fnv1a(`${namespace}\u0000${EJSON.stringify({ v: documentId }, { relaxed: false })}`) % lanes;
+/**
+ * The lane that applies every event of one document (its `documentKey`: `_id`, and on sharded
+ * clusters the shard key fields too), keeping that document's events in order.
+ */
+export function laneOf(namespace: string, documentKey: unknown, lanes: number): number {
+  return fnv1a(`${namespace}\u0000${EJSON.stringify({ v: documentKey }, { relaxed: false })}`) % lanes;
 }
 
-interface TruncatedArray {
-  field: string;
-  newSize: unknown;
-}
-
-export interface UpdateDescription {
-  updatedFields?: Document;
-  removedFields?: string[];
-  truncatedArrays?: TruncatedArray[];
-  disambiguatedPaths?: Record<string, unknown[]>;
-}
+/** An update event's description as read with EXACT_TYPES: array sizes may be Int32, not numbers. */
+export type UpdateDescription = Omit<DriverUpdateDescription, 'truncatedArrays'> & {
+  truncatedArrays?: Array<{ field: string; newSize: number | Int32 }>;
+};
 
 function isExpressiblePath(components: unknown[]): boolean {
   return components.every(
@@ -87,7 +143,7 @@ export function updateOperations(description: UpdateDescription): Document[] | n
   const updatedFields = description.updatedFields ?? {};
   const removedFields = description.removedFields ?? [];
   const truncatedArrays = description.truncatedArrays ?? [];
-  const disambiguated = description.disambiguatedPaths ?? {};
+  const disambiguated = (description.disambiguatedPaths ?? {}) as Record<string, unknown[] | undefined>;
   const paths = [
     ...Object.keys(updatedFields),
     ...removedFields,
@@ -111,21 +167,23 @@ export function updateOperations(description: UpdateDescription): Document[] | n
   return operations;
 }
 
-/** The destination writes for one CRUD event, or null when the source's current document must be fetched. */
-export function crudWrites(event: Document): AnyBulkWriteOperation[] | null {
-  const documentId: unknown = (event.documentKey as Document)._id;
-  const filter = { _id: documentId } as Filter<Document>;
-  switch (event.operationType as string) {
+/**
+ * The destination writes for one CRUD event, or null when the source's current document must be
+ * fetched. Writes select the document by its whole `documentKey`.
+ */
+export function crudWrites(event: CrudEvent): AnyBulkWriteOperation[] | null {
+  const filter: Filter<Document> = { ...event.documentKey };
+  switch (event.operationType) {
     case 'insert':
     case 'replace':
-      return [{ replaceOne: { filter, replacement: event.fullDocument as Document, upsert: true } }];
+      return [{ replaceOne: { filter, replacement: event.fullDocument, upsert: true } }];
     case 'delete':
       return [{ deleteOne: { filter } }];
     case 'update': {
-      const operations = updateOperations(event.updateDescription as UpdateDescription);
+      const operations = updateOperations(event.updateDescription);
       return operations === null ? null : operations.map((update) => ({ updateOne: { filter, update } }));
     }
     default:
-      throw new Error(`not a CRUD event: ${String(event.operationType)}`);
+      throw new Error(`not a CRUD event: ${String((event as { operationType: unknown }).operationType)}`);
   }
 }

@@ -1,7 +1,14 @@
-import type { Document, MongoClient } from 'mongodb';
+import type {
+  Binary,
+  ChangeStreamCreateDocument,
+  ChangeStreamRenameDocument,
+  Document,
+  MongoClient,
+} from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BuildIndexesMode } from './contract';
 import { createOnDestination, createRelaxedIndexes, listCatalogEntries } from './catalog';
+import { eventNamespace, operationDescriptionOf, type DdlEvent } from './changeEvents';
 import { buildsIndexesFromEvents } from './indexSpecs';
 import { isNeverSyncedDatabase, type CompiledNamespaceFilter } from './namespaces';
 import { isIndexNotFound, isNamespaceNotFound } from './serverErrors';
@@ -41,25 +48,23 @@ async function ignoring(
  * A created collection gets the source's options: from the source's catalog while it still holds
  * the same collection, otherwise from what the event recorded.
  */
-async function applyCreate(context: DdlContext, db: string, coll: string, event: Document) {
+async function applyCreate(context: DdlContext, db: string, coll: string, event: ChangeStreamCreateDocument) {
   const [current] = await listCatalogEntries(context.source.db(db), { name: coll });
-  const eventUuid = (event.collectionUUID as { toString(encoding: 'hex'): string } | undefined)?.toString(
-    'hex',
-  );
+  // Optional despite the driver's type: not every server version records it on every event.
+  const eventUuid = (event.collectionUUID as Binary | undefined)?.toString('hex');
   if (current && (eventUuid === undefined || current.uuid === null || current.uuid === eventUuid)) {
     await createOnDestination(context.destination, current);
     return;
   }
-  const options: Document = { ...((event.operationDescription ?? {}) as Document) };
+  const options: Document = { ...operationDescriptionOf(event) };
   delete options.idIndex;
   await createOnDestination(context.destination, { db, name: coll, options });
 }
 
-async function applyRename(context: DdlContext, db: string, coll: string, event: Document) {
-  const to = (event.to ?? (event.operationDescription as Document | undefined)?.to) as {
-    db: string;
-    coll: string;
-  };
+async function applyRename(context: DdlContext, db: string, coll: string, event: ChangeStreamRenameDocument) {
+  // Optional despite the driver's type: expanded events also carry it in operationDescription.
+  const to = ((event.to as ChangeStreamRenameDocument['to'] | undefined) ??
+    operationDescriptionOf(event).to) as ChangeStreamRenameDocument['to'];
   const fromSynced = context.namespaces.includes(db, coll);
   const toSynced = context.namespaces.includes(to.db, to.coll);
   if (fromSynced && toSynced) {
@@ -98,16 +103,15 @@ async function applyDropDatabase(context: DdlContext, db: string): Promise<void>
 }
 
 /** Applies one DDL event to the destination; every step tolerates having been applied before. */
-export async function applyDdlEvent(context: DdlContext, event: Document): Promise<void> {
-  const ns = (event.ns ?? {}) as { db: string; coll?: string };
-  const operationType = event.operationType as string;
-  if (operationType === 'dropDatabase') return applyDropDatabase(context, ns.db);
+export async function applyDdlEvent(context: DdlContext, event: DdlEvent): Promise<void> {
+  const ns = eventNamespace(event) ?? ({} as { db: string; coll?: string });
+  if (event.operationType === 'dropDatabase') return applyDropDatabase(context, ns.db);
   const coll = ns.coll as string;
-  if (operationType === 'rename') return applyRename(context, ns.db, coll, event);
+  if (event.operationType === 'rename') return applyRename(context, ns.db, coll, event);
   if (!context.namespaces.includes(ns.db, coll)) return;
   const destinationDb = context.destination.db(ns.db);
-  const description = (event.operationDescription ?? {}) as Document;
-  switch (operationType) {
+  const description = operationDescriptionOf(event);
+  switch (event.operationType) {
     case 'create':
       return applyCreate(context, ns.db, coll, event);
     case 'drop':

@@ -7,7 +7,7 @@ import {
 } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
 import { EXACT_TYPES } from './bsonOptions';
-import { crudWrites, laneOf } from './changeEvents';
+import { crudWrites, laneOf, type CrudEvent } from './changeEvents';
 import { isDuplicateKey, writeErrorsOf } from './serverErrors';
 
 /** One CRUD event waiting in a lane; `writes` null means "write the source's current document". */
@@ -15,7 +15,8 @@ interface PendingEvent {
   sequence: number;
   db: string;
   coll: string;
-  documentId: unknown;
+  /** The event's `documentKey`: `_id`, plus the shard key fields on a sharded source. */
+  documentKey: Filter<Document>;
   writes: AnyBulkWriteOperation[] | null;
 }
 
@@ -38,15 +39,14 @@ export class LaneApplier {
     this.lanes = Array.from({ length: laneCount }, () => []);
   }
 
-  async add(event: Document): Promise<void> {
-    const ns = event.ns as { db: string; coll: string };
-    const documentId: unknown = (event.documentKey as Document)._id;
-    const lane = laneOf(`${ns.db}.${ns.coll}`, documentId, this.lanes.length);
+  async add(event: CrudEvent): Promise<void> {
+    const { ns, documentKey } = event;
+    const lane = laneOf(`${ns.db}.${ns.coll}`, documentKey, this.lanes.length);
     this.lanes[lane].push({
       sequence: this.sequence++,
       db: ns.db,
       coll: ns.coll,
-      documentId,
+      documentKey,
       writes: crudWrites(event),
     });
     this.pending += 1;
@@ -155,7 +155,7 @@ export class LaneApplier {
 
   /** Writes the document as it is now on the source (or deletes it if gone); later events continue from it. */
   private async writeCurrentSourceDocument(event: PendingEvent): Promise<void> {
-    const filter = { _id: event.documentId } as Filter<Document>;
+    const filter = event.documentKey;
     const current = await this.source.db(event.db).collection(event.coll).findOne(filter, EXACT_TYPES);
     const collection = this.destination.db(event.db).collection(event.coll);
     if (current)

@@ -1,12 +1,5 @@
 import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
 import { decodeBound, encodeBound, partitionIdCondition } from '../../../src/activities/idBounds';
-import {
-  crudWrites,
-  laneOf,
-  resumeTokenTime,
-  toOperationTime,
-  updateOperations,
-} from '../../../src/activities/changeEvents';
 import { missingActions, requiredActions } from '../../../src/activities/privileges';
 import { partitionFilter } from '../../../src/activities/copy';
 import type { SyncOptions } from '../../../src/activities/contract';
@@ -64,53 +57,6 @@ describe('partition bounds', () => {
   it('matches MinKey and MaxKey only by type, and nothing after them', () => {
     expect(partitionIdCondition(new MinKey(), undefined)).toEqual({ $type: 'minKey' });
     expect(partitionIdCondition(new MaxKey(), undefined, new MaxKey())).toEqual({ $exists: false });
-  });
-});
-
-describe('change events', () => {
-  it('rebuilds an update from its description, truncating arrays first', () => {
-    expect(
-      updateOperations({
-        updatedFields: { 'a.b': new Int32(1), 'list.1': 'x' },
-        removedFields: ['gone'],
-        truncatedArrays: [{ field: 'list', newSize: new Int32(2) }],
-      }),
-    ).toEqual([
-      { $push: { list: { $each: [], $slice: 2 } } },
-      { $set: { 'a.b': new Int32(1), 'list.1': 'x' }, $unset: { gone: '' } },
-    ]);
-  });
-
-  it('gives up on field names operators cannot address', () => {
-    expect(
-      updateOperations({ updatedFields: { 'a.b': 1 }, disambiguatedPaths: { 'a.b': ['a.b'] } }),
-    ).toBeNull();
-    expect(
-      updateOperations({ updatedFields: { 'a.0': 1 }, disambiguatedPaths: { 'a.0': ['a', 0] } }),
-    ).toEqual([{ $set: { 'a.0': 1 } }]);
-  });
-
-  it('writes inserts and replaces as upserts and deletes by _id', () => {
-    const documentKey = { _id: new Int32(3) };
-    const fullDocument = { _id: new Int32(3), x: new Double(1) };
-    expect(crudWrites({ operationType: 'insert', documentKey, fullDocument })).toEqual([
-      { replaceOne: { filter: { _id: new Int32(3) }, replacement: fullDocument, upsert: true } },
-    ]);
-    expect(crudWrites({ operationType: 'delete', documentKey })).toEqual([
-      { deleteOne: { filter: { _id: new Int32(3) } } },
-    ]);
-  });
-
-  it('reads the cluster time from a resume token', () => {
-    expect(resumeTokenTime({ _data: '8265A1B2C3000000042B0229296E04' })).toEqual({ t: 0x65a1b2c3, i: 4 });
-    expect(resumeTokenTime({ _data: 'zz' })).toBeNull();
-    expect(toOperationTime(new Timestamp({ t: 10, i: 3 }))).toEqual({ t: 10, i: 3 });
-  });
-
-  it('puts one document on one lane and spreads documents over lanes', () => {
-    expect(laneOf('a.b', new Int32(1), 8)).toBe(laneOf('a.b', new Int32(1), 8));
-    const lanes = new Set(Array.from({ length: 200 }, (_, i) => laneOf('a.b', new Int32(i), 8)));
-    expect(lanes.size).toBe(8);
   });
 });
 

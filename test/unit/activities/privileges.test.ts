@@ -1,0 +1,55 @@
+import { missingActions, requiredActions } from '../../../src/activities/privileges';
+import type { SyncOptions } from '../../../src/activities/contract';
+
+describe('privileges', () => {
+  const options: SyncOptions = {
+    reversible: false,
+    writeBlocking: 'destinationOnly',
+    buildIndexes: 'afterDataCopy',
+    includeNamespaces: [],
+    excludeNamespaces: [],
+    verificationEnabled: true,
+    preExistingDestinationData: false,
+  };
+
+  it('names the missing actions', () => {
+    const required = requiredActions({
+      direction: { source: 'cluster0', destination: 'cluster1' },
+      options,
+      purpose: 'start',
+    });
+    const privileges = [
+      {
+        resource: { db: '', collection: '' },
+        actions: ['find', 'listCollections', 'listIndexes', 'collStats'],
+      },
+      { resource: { cluster: true }, actions: ['listDatabases'] },
+    ];
+    expect(missingActions(privileges, required.source)).toEqual(['changeStream']);
+    expect(missingActions(privileges, required.destination)).toContain('setUserWriteBlockMode (cluster)');
+    expect(
+      missingActions(
+        [
+          {
+            resource: { anyResource: true },
+            actions: [...required.destination.database, ...required.destination.cluster],
+          },
+        ],
+        required.destination,
+      ),
+    ).toEqual([]);
+  });
+
+  it('asks write blocking of the source only when it takes part', () => {
+    const direction = { source: 'cluster0', destination: 'cluster1' } as const;
+    const oneWay = requiredActions({ direction, options, purpose: 'start' });
+    expect(oneWay.source.cluster).toEqual(['listDatabases']);
+    const reversible = requiredActions({
+      direction,
+      options: { ...options, reversible: true },
+      purpose: 'start',
+    });
+    expect(reversible.source.cluster).toContain('setUserWriteBlockMode');
+    expect(reversible.source.database).toContain('insert');
+  });
+});

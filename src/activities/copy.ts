@@ -62,8 +62,11 @@ export async function copyPartition(
   const context = activityContext();
   const previous = isCopyProgress(context.heartbeatDetails) ? context.heartbeatDetails : null;
   // Natural-order copies cannot seek, so a retried one starts over (its writes are idempotent).
+  // A copy of the checkpoint: the attempt's info (heartbeat details included) is not ours to change.
   const progress: CopyProgress =
-    previous && !partition.naturalOrder ? previous : { lastId: null, documentsCopied: 0, bytesCopied: 0 };
+    previous && !partition.naturalOrder
+      ? { ...previous }
+      : { lastId: null, documentsCopied: 0, bytesCopied: 0 };
   const source = clusters.get(direction.source).db(partition.db).collection(partition.coll);
   const destination = clusters.get(direction.destination).db(partition.db).collection(partition.coll);
   const batchDocuments = input.batchSize ?? DEFAULT_BATCH_DOCUMENTS;

@@ -1,0 +1,153 @@
+// The lane applier's duplicate-key replay, through applyChanges in Temporal's MockActivityEnvironment
+// against two emulated clusters: when the destination keeps a unique index, events of different
+// documents applied on parallel lanes can collide on it in an order the source never had; the stalled
+// events are replayed in stream order and the destination ends in the source's state.
+import { EJSON } from 'bson';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Int32, type CommandSucceededEvent, type Collection, type Document } from 'mongodb';
+import { ClusterClients } from '../../../src/activities';
+import { applyChanges } from '../../../src/activities/applyEvents';
+import { EXACT_TYPES } from '../../../src/activities/bsonOptions';
+import { laneOf } from '../../../src/activities/changeEvents';
+import type {
+  ApplyChangesInput,
+  ApplyChangesResult,
+  Direction,
+  OperationTime,
+} from '../../../src/activities/contract';
+import { currentOperationTime } from '../../../src/activities/operationTime';
+import { SERVER_ERROR_CODES, serverErrorCode } from '../../../src/activities/serverErrors';
+import { startTestCluster, stopTestCluster, type TestCluster } from '../helpers/clusters';
+
+const direction: Direction = { source: 'cluster0', destination: 'cluster1' };
+/** The applier's lane count (applyEvents.ts); ids are picked so each document has a lane of its own. */
+const LANES = 8;
+
+interface Person {
+  _id: Int32;
+  email: string;
+  n: Int32;
+}
+
+async function contents(collection: Collection<Person>): Promise<string[]> {
+  const documents = await collection.find({}, EXACT_TYPES).sort({ _id: 1 }).toArray();
+  return documents.map((document) => EJSON.stringify(document, { relaxed: false }));
+}
+
+const laneOfId = (ns: string, id: Int32) => laneOf(ns, { _id: id }, LANES);
+
+/** `count` Int32 ids whose documents land on pairwise different lanes of `ns`, in lane order. */
+function idsOnDistinctLanes(ns: string, count: number): Int32[] {
+  const ids: Int32[] = [];
+  const lanes = new Set<number>();
+  for (let n = 1; ids.length < count; n++) {
+    const lane = laneOfId(ns, new Int32(n));
+    if (lanes.has(lane)) continue;
+    lanes.add(lane);
+    ids.push(new Int32(n));
+  }
+  return ids.sort((x, y) => laneOfId(ns, x) - laneOfId(ns, y));
+}
+
+describe('lane applier duplicate-key replay', () => {
+  let source: TestCluster;
+  let destination: TestCluster;
+  let clusters: ClusterClients;
+  const duplicateKeyReplies: Document[] = [];
+
+  beforeAll(async () => {
+    [source, destination] = await Promise.all([startTestCluster('laneSrc'), startTestCluster('laneDst')]);
+    clusters = new ClusterClients(
+      { cluster0: source.uri, cluster1: destination.uri },
+      { monitorCommands: true },
+    );
+    clusters.get('cluster1').on('commandSucceeded', (event: CommandSucceededEvent) => {
+      const writeErrors = ((event.reply as Document).writeErrors ?? []) as Document[];
+      for (const writeError of writeErrors)
+        if (serverErrorCode(writeError) === SERVER_ERROR_CODES.DuplicateKey)
+          duplicateKeyReplies.push(writeError);
+    });
+  });
+
+  afterAll(async () => {
+    await clusters?.close();
+    await Promise.all([stopTestCluster(source), stopTestCluster(destination)]);
+  });
+
+  async function applyUntil(stop: OperationTime, start: OperationTime) {
+    const env = new MockActivityEnvironment({ attempt: 1 });
+    const checkpoints: string[] = [];
+    env.on('heartbeat', (details: { resumeToken: string }) => checkpoints.push(details.resumeToken));
+    const input: ApplyChangesInput = {
+      direction,
+      resumeToken: null,
+      startAtOperationTime: start,
+      maxDurationMs: 10_000,
+      maxEvents: 10_000,
+      stopAfterOperationTime: stop,
+    };
+    const result = (await env.run(applyChanges, clusters, input)) as ApplyChangesResult;
+    return { result, checkpoints };
+  }
+
+  // Whichever lane's write reaches the destination first collides on the unique index: the order
+  // depends on the driver's connection pool. When several events collide, only replaying them in
+  // stream order (b, then c, then a) succeeds. Two id layouts vary which lanes go first.
+  it.each([
+    ['people', 'in lane order', (ids: Int32[]) => ids],
+    ['folks', 'in reverse lane order', (ids: Int32[]) => [ids[2], ids[1], ids[0], ids[3]]],
+  ])(
+    'replays colliding events in stream order and ends in the source state (%s: a, b, c %s)',
+    async (coll, _layout, order) => {
+      const ns = `app.${coll}`;
+      const [a, b, c, d] = order(idsOnDistinctLanes(ns, 4));
+      duplicateKeyReplies.length = 0;
+      const sourcePeople = source.admin.db('app').collection<Person>(coll);
+      const destinationPeople = destination.admin.db('app').collection<Person>(coll);
+      const initial: Person[] = [
+        { _id: a, email: 'a@x', n: new Int32(0) },
+        { _id: b, email: 'b@x', n: new Int32(0) },
+        { _id: c, email: 'c@x', n: new Int32(0) },
+        { _id: d, email: 'd@x', n: new Int32(0) },
+      ];
+      for (const people of [sourcePeople, destinationPeople]) {
+        await people.createIndex({ email: 1 }, { unique: true });
+        await people.insertMany(initial.map((person) => ({ ...person })));
+      }
+      // Just after the initial inserts (startAtOperationTime is inclusive).
+      const latest = await currentOperationTime(source.admin);
+      const start = { t: latest.t, i: latest.i + 1 };
+
+      // A rotation of unique emails, valid in this order only: a takes a temporary value, b takes a's,
+      // c takes b's, a takes c's. On parallel lanes whichever document goes first collides.
+      await sourcePeople.updateOne({ _id: a }, { $set: { email: 'tmp@x' }, $inc: { n: 1 } });
+      await sourcePeople.updateOne({ _id: b }, { $set: { email: 'a@x' }, $inc: { n: 1 } });
+      await sourcePeople.updateOne({ _id: c }, { $set: { email: 'b@x' }, $inc: { n: 1 } });
+      await sourcePeople.updateOne({ _id: a }, { $set: { email: 'c@x' }, $inc: { n: 1 } });
+      await sourcePeople.updateOne({ _id: d }, { $inc: { n: 5 } });
+      await sourcePeople.deleteOne({ _id: d });
+      const stop = await currentOperationTime(source.admin);
+
+      const { result, checkpoints } = await applyUntil(stop, start);
+
+      expect(result.reachedStopTime).toBe(true);
+      expect(result.crudEventsApplied).toBe(6);
+      expect(checkpoints.length).toBeGreaterThan(0);
+      // The destination kept its unique index and refused an out-of-order write at least once ...
+      expect(duplicateKeyReplies.length).toBeGreaterThan(0);
+      // ... and still ends exactly in the source's state.
+      const expected = [
+        { _id: a, email: 'c@x', n: new Int32(2) },
+        { _id: b, email: 'a@x', n: new Int32(1) },
+        { _id: c, email: 'b@x', n: new Int32(1) },
+      ].sort((x, y) => x._id.value - y._id.value);
+      expect(await contents(sourcePeople)).toEqual(
+        expected.map((person) => EJSON.stringify(person, { relaxed: false })),
+      );
+      expect(await contents(destinationPeople)).toEqual(await contents(sourcePeople));
+      expect((await destinationPeople.indexes()).find((index) => index.name === 'email_1')?.unique).toBe(
+        true,
+      );
+    },
+  );
+});

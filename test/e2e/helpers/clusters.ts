@@ -50,6 +50,7 @@ export async function replaceTestCluster(
   cluster: TestCluster,
   name: string,
   version: ServerVersion,
+  oplogSizeMB?: number,
 ): Promise<TestCluster> {
   const port = cluster.emulator.port;
   await Promise.allSettled([cluster.app.close(), cluster.admin.close()]);
@@ -59,6 +60,7 @@ export async function replaceTestCluster(
     replSet: name,
     version,
     auth: { rootUser: 'syncer', rootPassword: 'syncer-password' },
+    oplogSizeMB,
   });
   const admin = await MongoClient.connect(emulator.uri);
   await admin

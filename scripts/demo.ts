@@ -2,10 +2,15 @@
 // sample data, the sync service (Temporal dev server with its Web UI, a worker, the REST API on
 // 27182), then walks mongosync's flow through the REST API exactly as a user would with curl:
 // start → progress → commit → reverse. Leaves everything running until Ctrl-C.
+//
+// Every run is a new sync (sync id demo-<date>-<time>) on brand-new emulated clusters. The Temporal
+// data under .data/demo outlives a run, so the sync workflows of earlier runs, whose clusters are
+// gone, are terminated at start.
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { Decimal128, Double, Int32, Long, MongoClient, ObjectId, type Document } from 'mongodb';
 import { startEmulator, type RunningEmulator } from '../emulator';
-import { parseServiceConfig } from '../src/config';
+import { parseServiceConfig, syncWorkflowId } from '../src/config';
 import { startService, type RunningService } from '../src/main';
 import { createLogger } from '../src/logger';
 import { installTemporalRuntime } from '../src/worker/runtimeLogging';
@@ -18,6 +23,16 @@ const CLUSTER_PORTS = [
 const ROOT = { user: 'syncer', password: 'demo-password' };
 const APP = { username: 'app', password: 'app-password' };
 const api = `http://127.0.0.1:${API_PORT}/api/v1`;
+/** This run's sync: a new one every run, e.g. demo-20250102-150405 (local time). */
+const SYNC_ID = `demo-${timestamp(new Date())}`;
+/** The workflow ids of demo syncs, this run's and earlier runs' (see syncWorkflowId). */
+const DEMO_WORKFLOW_PREFIX = 'mongosync-demo-';
+
+function timestamp(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}`;
+  return `${day}-${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`;
+}
 
 function say(message: string): void {
   console.log(`\n▶ ${message}`);
@@ -63,6 +78,43 @@ async function waitFor(
     if (predicate(p)) return p;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/**
+ * Terminates the sync workflows that earlier demo runs left Running: their worker and their emulated
+ * clusters are gone. This run's workflow (another id, on another task queue) is left alone.
+ */
+async function endEarlierDemoSyncs(
+  temporalAddress: string,
+  namespace: string,
+  current: string,
+): Promise<void> {
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const client = new Client({ connection, namespace });
+    const stale: { workflowId: string; runId: string }[] = [];
+    // Filtered here rather than with STARTS_WITH, which not every visibility store supports.
+    for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+      if (execution.workflowId.startsWith(DEMO_WORKFLOW_PREFIX) && execution.workflowId !== current) {
+        stale.push({ workflowId: execution.workflowId, runId: execution.runId });
+      }
+    }
+    if (stale.length === 0) {
+      console.log('  no sync of an earlier demo run is still running');
+      return;
+    }
+    console.log(
+      `  terminating ${stale.length} sync workflow${stale.length === 1 ? '' : 's'} left Running by earlier demo runs (their clusters are gone):`,
+    );
+    for (const { workflowId, runId } of stale) {
+      await client.workflow
+        .getHandle(workflowId, runId)
+        .terminate(`superseded by demo run ${SYNC_ID}: the emulated clusters of this sync are gone`);
+      console.log(`    ${workflowId}: terminated`);
+    }
+  } finally {
+    await connection.close();
   }
 }
 
@@ -115,15 +167,42 @@ async function main(): Promise<void> {
   const emulators: RunningEmulator[] = [];
   let service: RunningService | undefined;
   const clients: MongoClient[] = [];
-  const shutdown = async (code: number) => {
-    console.log('\nstopping…');
-    await Promise.allSettled(clients.map((client) => client.close()));
-    if (service) await service.stop().catch(() => undefined);
-    await Promise.allSettled(emulators.map((emulator) => emulator.stop()));
+  const step = async (what: string, action: () => Promise<unknown>, done = 'stopped') => {
+    const started = Date.now();
+    process.stdout.write(`  ${what}… `);
+    try {
+      await action();
+      console.log(`${done} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+      console.log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  let stopping = false;
+  const shutdown = async (code: number, why: string) => {
+    if (stopping) {
+      console.log('\nstopping at once');
+      process.exit(1);
+    }
+    stopping = true;
+    say(`Stopping (${why}), in this order:`);
+    await step(
+      "the demo's MongoDB connections",
+      () => Promise.allSettled(clients.map((c) => c.close())),
+      'closed',
+    );
+    // startService's own order: what uses Temporal first, the server last.
+    const running = service;
+    if (running)
+      await step('the sync service: the REST API, the worker, then the Temporal dev server', () =>
+        running.stop(),
+      );
+    await step('the two emulated clusters', () => Promise.allSettled(emulators.map((e) => e.stop())));
+    console.log(`  done. The next \`npm run demo\` starts a new sync; this one was ${SYNC_ID}.`);
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // A second Ctrl-C while stopping ends the process at once (the dev server still stops with it).
+  process.on('SIGINT', () => void shutdown(0, 'Ctrl-C'));
+  process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
   try {
     say('Starting two emulated MongoDB 8.0 replica sets (auth on)');
     for (const [index, port] of CLUSTER_PORTS.entries()) {
@@ -157,7 +236,7 @@ async function main(): Promise<void> {
       '--port',
       String(API_PORT),
       '--id',
-      'demo',
+      SYNC_ID,
       '--data-dir',
       path.join(__dirname, '..', '.data', 'demo'),
       '--verbosity',
@@ -171,6 +250,20 @@ async function main(): Promise<void> {
     installTemporalRuntime(logger); // the SDK's own logs at WARN and above, as JSON lines
     service = await startService(config, { logger });
     console.log(`  REST API: ${service.apiUrl}   Temporal Web UI: ${service.temporalUiUrl ?? '(external)'}`);
+    const workflowId = syncWorkflowId(config);
+    const workflowUrl = service.temporalUiUrl
+      ? `${service.temporalUiUrl}/namespaces/${config.temporalNamespace}/workflows/${encodeURIComponent(workflowId)}`
+      : null;
+    console.log(`  this run's sync: id ${SYNC_ID}, Temporal workflow ${workflowId}`);
+    if (workflowUrl) console.log(`  its history in the Web UI (once started): ${workflowUrl}`);
+
+    say('Ending the syncs of earlier demo runs');
+    await endEarlierDemoSyncs(service.temporalAddress, config.temporalNamespace, workflowId).catch(
+      (error: unknown) =>
+        console.log(
+          `  could not end them (${error instanceof Error ? error.message : String(error)}); they have no worker and do no harm`,
+        ),
+    );
 
     say('Current state');
     console.log(`  ${summary(await progress())}`);
@@ -267,11 +360,11 @@ async function main(): Promise<void> {
     say('The service and the Temporal Web UI stay up. Try:');
     console.log(`  curl localhost:${API_PORT}/api/v1/progress -XGET`);
     console.log(`  curl localhost:${API_PORT}/api/v1/commit -XPOST --data '{ }'`);
-    console.log(`  open ${service.temporalUiUrl ?? 'the Temporal UI'} to see the sync's workflow history`);
+    console.log(`  open ${workflowUrl ?? 'the Temporal UI'} to see the history of sync ${SYNC_ID}`);
     console.log('  Ctrl-C stops everything.');
   } catch (error) {
     console.error('demo failed:', error instanceof Error ? error.message : error);
-    await shutdown(1);
+    await shutdown(1, 'the demo failed');
   }
 }
 

@@ -1,5 +1,12 @@
 // Runs the Temporal CLI's dev server (SQLite persistence) as a child process and waits until its
 // frontend answers.
+//
+// The server runs under a small supervisor (supervisor.js) started detached, i.e. in a process
+// group of its own: a Ctrl-C at the terminal signals only our own process group, so the server
+// keeps running while our process shuts down what uses it (the API, then the worker) and is
+// stopped last, by stop(). The supervisor stops the server when stop() asks (SIGTERM) and also when
+// the pipe from this process closes, which the kernel does whenever this process ends, even by
+// SIGKILL: the server never outlives the process that started it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +37,13 @@ export interface DevServer {
 }
 
 const HOST = '127.0.0.1';
+/** How long the server has to exit after SIGTERM before the supervisor sends SIGKILL. */
 const STOP_GRACE_MS = 10_000;
+/** How long after that we wait for the supervisor before killing its whole process group. */
+const SUPERVISOR_GRACE_MS = 5_000;
+const SUPERVISOR = join(__dirname, 'supervisor.js');
+/** Output lines kept for the error message when the server exits during start-up. */
+const KEPT_OUTPUT_LINES = 10;
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
@@ -43,22 +56,39 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  if (!(await waitForExit(child, STOP_GRACE_MS))) {
-    child.kill('SIGKILL');
-    await waitForExit(child, STOP_GRACE_MS);
+/** SIGKILL to the supervisor's process group: the supervisor and the server. */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    // already gone
   }
 }
 
-async function waitUntilReady(address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** The supervisor stops the server (SIGTERM, then SIGKILL) and exits when the server has. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  if (!(await waitForExit(child, STOP_GRACE_MS + SUPERVISOR_GRACE_MS))) {
+    killGroup(child);
+    await waitForExit(child, SUPERVISOR_GRACE_MS);
+  }
+}
+
+async function waitUntilReady(
+  address: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  recentOutput: string[],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      const output = recentOutput.length > 0 ? `: ${recentOutput.join(' | ')}` : '';
       throw new Error(
-        `Temporal dev server exited during start-up (code ${child.exitCode ?? child.signalCode})`,
+        `Temporal dev server exited during start-up (code ${child.exitCode ?? child.signalCode})${output}`,
       );
     }
     try {
@@ -100,9 +130,20 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
-  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SUPERVISOR, String(STOP_GRACE_MS), temporalCliPath(), ...args], {
+    // stdin: the pipe whose closing tells the supervisor that this process is gone.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdin?.on('error', () => undefined); // EPIPE once the supervisor has exited
+  const recentOutput: string[] = [];
   const forward = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) options.onOutput?.(line);
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      recentOutput.push(line.trim());
+      if (recentOutput.length > KEPT_OUTPUT_LINES) recentOutput.shift();
+      options.onOutput?.(line);
+    }
   };
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
@@ -113,7 +154,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const address = `${HOST}:${port}`;
   try {
     await spawned;
-    await waitUntilReady(address, child, options.readyTimeoutMs ?? 60_000);
+    await waitUntilReady(address, child, options.readyTimeoutMs ?? 60_000, recentOutput);
   } catch (err) {
     await stopChild(child);
     throw err;

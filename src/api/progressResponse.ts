@@ -6,28 +6,10 @@ import type { WorkflowProgress } from '../workflows/messages';
 /** `host:port[,host:port]` per cluster name, already redacted. */
 export type ClusterHosts = Record<ClusterName, string>;
 
+/** An IDLE sync has no id to show yet: the contract reports every field but state and canCommit as null. */
 export function progressResponse(progress: WorkflowProgress, hosts: ClusterHosts): Record<string, unknown> {
-  if (progress.state === 'IDLE') {
-    return {
-      state: 'IDLE',
-      canCommit: false,
-      canWrite: null,
-      info: null,
-      lagTimeSeconds: null,
-      lag: null,
-      totalEventsApplied: null,
-      estimatedSecondsToCEACatchup: null,
-      collectionCopy: null,
-      indexBuilding: null,
-      directionMapping: null,
-      source: null,
-      destination: null,
-      verification: null,
-      mongosyncID: null,
-      coordinatorID: null,
-    };
-  }
   const { direction } = progress;
+  const idle = progress.state === 'IDLE';
   const response: Record<string, unknown> = {
     state: progress.state,
     canCommit: progress.canCommit,
@@ -39,17 +21,18 @@ export function progressResponse(progress: WorkflowProgress, hosts: ClusterHosts
     estimatedSecondsToCEACatchup: progress.estimatedSecondsToCEACatchup,
     collectionCopy: progress.collectionCopy,
     indexBuilding: progress.indexBuilding,
-    directionMapping: direction
-      ? {
-          Source: `${direction.source}: ${hosts[direction.source]}`,
-          Destination: `${direction.destination}: ${hosts[direction.destination]}`,
-        }
-      : null,
+    directionMapping:
+      direction && !idle
+        ? {
+            Source: `${direction.source}: ${hosts[direction.source]}`,
+            Destination: `${direction.destination}: ${hosts[direction.destination]}`,
+          }
+        : null,
     source: progress.source,
     destination: progress.destination,
     verification: progress.verification,
-    mongosyncID: progress.mongosyncID,
-    coordinatorID: progress.mongosyncID,
+    mongosyncID: idle ? null : progress.mongosyncID,
+    coordinatorID: idle ? null : progress.mongosyncID,
   };
   if (progress.warnings.length > 0) response.warnings = progress.warnings;
   return response;

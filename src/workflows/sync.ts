@@ -12,23 +12,13 @@ import {
   log,
   makeContinueAsNewFunc,
   setHandler,
-  sleep,
   upsertMemo,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ApplyChangesResult, SyncRef } from '../activities/contract';
-import { CLUSTER_NAMES, swapped, type ClusterName, type Direction, type OperationTime } from '../domain';
-import {
-  HALTING_ERROR_TYPES,
-  catalogCalls,
-  checks,
-  indexCalls,
-  longCalls,
-  pingCalls,
-  shortCalls,
-} from './activityProxies';
-import { nextDrainWatch, nextLag } from './lag';
+import type { SyncRef } from '../activities/contract';
+import { swapped, type ClusterName, type Direction } from '../domain';
+import { HALTING_ERROR_TYPES, checks } from './activityProxies';
 import {
   COMMAND_SIGNALS,
   COMMAND_UPDATES,
@@ -42,7 +32,6 @@ import {
   type SyncCommand,
 } from './messages';
 import { progressView } from './progress';
-import { runBounded } from './runBounded';
 import {
   canCommit,
   haltedBy,
@@ -54,6 +43,7 @@ import {
   type SyncWorkflowState,
 } from './state';
 import { COMMANDS, PHASES, commandRejection, type SyncPhase } from './stateTable';
+import { STEPS, type RunningPhase, type StepContext } from './steps';
 
 const MAX_WARNINGS = 20;
 
@@ -64,10 +54,6 @@ export interface SyncWorkflowInput {
   /** The state carried over by continue-as-new. */
   carriedState?: SyncWorkflowState;
 }
-
-/** A step either finished its phase's work or has more of it (it runs again). */
-type StepOutcome = 'done' | 'again';
-type RunningPhase = Exclude<SyncPhase, 'idle' | 'committed'>;
 
 function failure(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -305,7 +291,7 @@ class SyncRun {
     }
     this.stepInFlight = true;
     try {
-      const outcome = await this.steps[phase]();
+      const outcome = await STEPS[phase](this.stepContext());
       this.state.lastError = null;
       // A command may have moved the sync on while the step ran: then the table's next is not ours.
       if (outcome === 'done' && this.state.phase === phase) this.advance(phase);
@@ -374,233 +360,17 @@ class SyncRun {
     return { id: this.state.syncId, uuid: this.state.syncUuid, holder: this.direction.destination };
   }
 
-  private async setWriteBlocking(cluster: ClusterName, enabled: boolean): Promise<void> {
-    await shortCalls.setUserWriteBlocking({ cluster, enabled, sync: this.syncRef() });
-  }
-
-  // ----- the steps of each phase -----
-
-  private readonly steps: Record<RunningPhase, () => Promise<StepOutcome>> = {
-    blockDestination: async () => {
-      if (this.options.writeBlocking !== 'none')
-        await this.setWriteBlocking(this.direction.destination, true);
-      const copyStart = await shortCalls.currentOperationTime({ cluster: this.direction.source });
-      this.state.copy.startTime = copyStart;
-      this.state.changeEvents.startAt = copyStart;
-      return 'done';
-    },
-    catalog: async () => {
-      const { direction, options } = this;
-      const catalog = await catalogCalls.prepareCatalog({ direction, options, sync: this.syncRef() });
-      Object.assign(this.state.copy, {
-        collections: catalog.collections,
-        collectionsToPlan: catalog.collections,
-        indexesToBuildAfterCopy: catalog.indexesToBuildAfterCopy,
-        estimatedTotalBytes: catalog.collections.reduce((sum, c) => sum + c.estimatedBytes, 0),
-      });
-      return 'done';
-    },
-    planning: async () => {
-      await this.planPartitions();
-      return this.state.copy.collectionsToPlan.length === 0 ? 'done' : 'again';
-    },
-    copy: async () => {
-      await this.copyPartitions();
-      if (this.state.copy.pendingPartitions.length > 0) return 'again';
-      this.state.copy.done = true;
-      return 'done';
-    },
-    indexes: async () => {
-      await this.buildIndexes();
-      return 'done';
-    },
-    changeEvents: async () => {
-      await this.pingIfDue();
-      await this.applyChangeBatch();
-      return 'again';
-    },
-    commitBlockSource: async () => {
-      if (this.options.writeBlocking === 'sourceAndDestination') {
-        await this.setWriteBlocking(this.direction.source, true);
-      }
-      return 'done';
-    },
-    commitPoint: async () => {
-      this.state.commit.commitPoint = await shortCalls.currentOperationTime({
-        cluster: this.direction.source,
-      });
-      return 'done';
-    },
-    commitDrain: async () => {
-      const result = await this.applyChangeBatch(this.state.commit.commitPoint);
-      return result.reachedStopTime ? 'done' : 'again';
-    },
-    commitFinalize: async () => {
-      await indexCalls.finalizeIndexes({
-        direction: this.direction,
-        options: this.options,
-        sync: this.syncRef(),
-      });
-      return 'done';
-    },
-    commitWritablePoint: async () => {
-      // Taken while users are still blocked, so no user write can fall before it unreplicated.
-      this.state.commit.writablePoint = await shortCalls.currentOperationTime({
-        cluster: this.direction.destination,
-      });
-      return 'done';
-    },
-    commitUnblock: async () => {
-      if (this.options.writeBlocking !== 'none')
-        await this.setWriteBlocking(this.direction.destination, false);
-      this.state.commit.canWrite = true;
-      this.state.changeEvents.lag = { seconds: 0, measuredAt: Date.now(), etaSeconds: null };
-      return 'done';
-    },
-    reverseBlockDestination: async () => {
-      // The old source was blocked at commit and becomes the destination: keep users off it.
-      await this.setWriteBlocking(this.direction.destination, true);
-      return 'done';
-    },
-    reverseRelaxIndexes: async () => {
-      // It holds the indexes with their constraints: relax them as for any destination until the next commit.
-      await indexCalls.relaxIndexes({
-        direction: this.direction,
-        options: this.options,
-        sync: this.syncRef(),
-      });
-      return 'done';
-    },
-    reset: async () => {
-      for (const cluster of this.state.releaseOnReset) await this.setWriteBlocking(cluster, false);
-      const { syncUuid, syncId } = this.state;
-      if (syncUuid)
-        await checks.removeSyncRecord({ sync: { id: syncId, uuid: syncUuid }, clusters: [...CLUSTER_NAMES] });
-      return 'done';
-    },
-  };
-
-  private shouldStopFanOut(): boolean {
-    return this.state.status !== 'RUNNING' || workflowInfo().continueAsNewSuggested;
-  }
-
-  private async planPartitions(): Promise<void> {
-    const { copy, tuning } = this.state;
-    const direction = this.direction;
-    await runBounded(
-      [...copy.collectionsToPlan],
-      tuning.copyConcurrency,
-      () => this.shouldStopFanOut(),
-      async (collection) => {
-        const partitions = await catalogCalls.planPartitions({
-          direction,
-          collection,
-          targetPartitionBytes: tuning.targetPartitionBytes,
-        });
-        copy.pendingPartitions = [...copy.pendingPartitions, ...partitions];
-        copy.collectionsToPlan = copy.collectionsToPlan.filter((c) => c !== collection);
-      },
-    );
-  }
-
-  private async copyPartitions(): Promise<void> {
-    const { copy, tuning } = this.state;
-    const direction = this.direction;
-    const sync = this.syncRef();
-    const scope = new CancellationScope();
-    this.copyScope = scope;
-    await scope.run(() =>
-      runBounded(
-        [...copy.pendingPartitions],
-        tuning.copyConcurrency,
-        () => this.shouldStopFanOut(),
-        async (partition) => {
-          const result = await longCalls.copyPartition({ direction, partition, sync });
-          // Only finished partitions leave the list: a crash or pause recopies just the others.
-          copy.pendingPartitions = copy.pendingPartitions.filter((p) => p.id !== partition.id);
-          copy.copiedPartitions += 1;
-          copy.copiedBytes += result.bytesCopied;
-          this.publish();
-        },
-      ),
-    );
-  }
-
-  private async buildIndexes(): Promise<void> {
-    const { copy } = this.state;
-    const collectionsTotal = copy.collections.length;
-    copy.indexBuilding = {
-      indexesBuilt: 0,
-      totalIndexesToBuild: copy.indexesToBuildAfterCopy,
-      collectionsFinished: 0,
-      collectionsTotal,
-    };
-    this.publish();
-    const { indexesBuilt } = await indexCalls.buildIndexesAfterCopy({
+  /** What the current phase's step may use of this sync. */
+  private stepContext(): StepContext {
+    return {
+      state: this.state,
       direction: this.direction,
       options: this.options,
-      sync: this.syncRef(),
-    });
-    copy.indexBuilding = {
-      indexesBuilt,
-      totalIndexesToBuild: Math.max(indexesBuilt, copy.indexesToBuildAfterCopy),
-      collectionsFinished: collectionsTotal,
-      collectionsTotal,
+      syncRef: () => this.syncRef(),
+      publish: () => this.publish(),
+      setCancellableScope: (scope) => (this.copyScope = scope),
+      shouldStopFanOut: () => this.state.status !== 'RUNNING' || workflowInfo().continueAsNewSuggested,
     };
-  }
-
-  private async applyChangeBatch(
-    stopAfterOperationTime: OperationTime | null = null,
-  ): Promise<ApplyChangesResult> {
-    const { changeEvents, commit, tuning } = this.state;
-    const startedAt = Date.now();
-    const result = await longCalls.applyChanges({
-      direction: this.direction,
-      resumeToken: changeEvents.resumeToken,
-      startAtOperationTime: changeEvents.resumeToken ? null : changeEvents.startAt,
-      maxDurationMs: tuning.applyBatchMs,
-      maxEvents: tuning.applyBatchMaxEvents,
-      stopAfterOperationTime,
-      // Namespace filters and buildIndexes decide which change events apply.
-      options: this.options,
-      sync: this.syncRef(),
-    });
-    const now = Date.now();
-    const checkpointMoved = result.resumeToken !== null && result.resumeToken !== changeEvents.resumeToken;
-    if (result.resumeToken) changeEvents.resumeToken = result.resumeToken;
-    changeEvents.batches += 1;
-    changeEvents.totalApplied += result.eventsApplied;
-    changeEvents.crudApplied += result.crudEventsApplied;
-    changeEvents.ddlApplied += result.ddlEventsApplied;
-    changeEvents.lag = nextLag(changeEvents.lag, result.lagSeconds, now);
-    if (stopAfterOperationTime) {
-      const watch = nextDrainWatch(
-        { progressAt: commit.drainProgressAt, stalledSeconds: commit.drainStalledSeconds },
-        { eventsApplied: result.eventsApplied, checkpointMoved },
-        now,
-        tuning.drainStallWarningMs,
-      );
-      commit.drainProgressAt = watch.progressAt;
-      commit.drainStalledSeconds = watch.stalledSeconds;
-    }
-    this.publish();
-    // An idle stream that answers at once must not turn the loop into a busy one.
-    if (result.eventsApplied === 0 && !result.reachedStopTime && now - startedAt < tuning.idleBatchMs) {
-      await sleep(tuning.idleBatchMs);
-    }
-    return result;
-  }
-
-  private async pingIfDue(): Promise<void> {
-    const s = this.state;
-    if (s.lastPingAt !== null && Date.now() - s.lastPingAt < s.tuning.pingIntervalMs) return;
-    s.lastPingAt = Date.now();
-    try {
-      const latencies = await pingCalls.pingClusters({ clusters: [...CLUSTER_NAMES] });
-      for (const { cluster, pingLatencyMs } of latencies) s.pingLatencyMs[cluster] = pingLatencyMs;
-    } catch {
-      s.pingLatencyMs = { cluster0: -1, cluster1: -1 };
-    }
   }
 
   /** Publishes the progress as memo, so the API can answer while no worker runs. */

@@ -1,0 +1,71 @@
+// Change event application: one bounded batch per step, with the cluster pings, the lag and
+// catch-up estimate, and (during a commit) the drain's watch.
+import { sleep } from '@temporalio/workflow';
+import type { ApplyChangesResult } from '../../activities/contract';
+import { CLUSTER_NAMES, type OperationTime } from '../../domain';
+import { longCalls, pingCalls } from '../activityProxies';
+import { nextDrainWatch, nextLag } from '../lag';
+import type { Step, StepContext } from './context';
+
+async function pingIfDue(context: StepContext): Promise<void> {
+  const { state } = context;
+  if (state.lastPingAt !== null && Date.now() - state.lastPingAt < state.tuning.pingIntervalMs) return;
+  state.lastPingAt = Date.now();
+  try {
+    const latencies = await pingCalls.pingClusters({ clusters: [...CLUSTER_NAMES] });
+    for (const { cluster, pingLatencyMs } of latencies) state.pingLatencyMs[cluster] = pingLatencyMs;
+  } catch {
+    state.pingLatencyMs = { cluster0: -1, cluster1: -1 };
+  }
+}
+
+/** Applies one batch from the checkpoint; with a stop time, until the stream has passed it. */
+export async function applyChangeBatch(
+  context: StepContext,
+  stopAfterOperationTime: OperationTime | null = null,
+): Promise<ApplyChangesResult> {
+  const { changeEvents, commit, tuning } = context.state;
+  const startedAt = Date.now();
+  const result = await longCalls.applyChanges({
+    direction: context.direction,
+    resumeToken: changeEvents.resumeToken,
+    startAtOperationTime: changeEvents.resumeToken ? null : changeEvents.startAt,
+    maxDurationMs: tuning.applyBatchMs,
+    maxEvents: tuning.applyBatchMaxEvents,
+    stopAfterOperationTime,
+    // Namespace filters and buildIndexes decide which change events apply.
+    options: context.options,
+    sync: context.syncRef(),
+  });
+  const now = Date.now();
+  const checkpointMoved = result.resumeToken !== null && result.resumeToken !== changeEvents.resumeToken;
+  if (result.resumeToken) changeEvents.resumeToken = result.resumeToken;
+  changeEvents.batches += 1;
+  changeEvents.totalApplied += result.eventsApplied;
+  changeEvents.crudApplied += result.crudEventsApplied;
+  changeEvents.ddlApplied += result.ddlEventsApplied;
+  changeEvents.lag = nextLag(changeEvents.lag, result.lagSeconds, now);
+  if (stopAfterOperationTime) {
+    const watch = nextDrainWatch(
+      { progressAt: commit.drainProgressAt, stalledSeconds: commit.drainStalledSeconds },
+      { eventsApplied: result.eventsApplied, checkpointMoved },
+      now,
+      tuning.drainStallWarningMs,
+    );
+    commit.drainProgressAt = watch.progressAt;
+    commit.drainStalledSeconds = watch.stalledSeconds;
+  }
+  context.publish();
+  // An idle stream that answers at once must not turn the loop into a busy one.
+  if (result.eventsApplied === 0 && !result.reachedStopTime && now - startedAt < tuning.idleBatchMs) {
+    await sleep(tuning.idleBatchMs);
+  }
+  return result;
+}
+
+/** Runs until a command (commit, pause) moves the sync on. */
+export const changeEvents: Step = async (context) => {
+  await pingIfDue(context);
+  await applyChangeBatch(context);
+  return 'again';
+};

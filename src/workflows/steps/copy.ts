@@ -1,0 +1,102 @@
+// The steps of the initial copy: block the destination, take the copy's start time, recreate the
+// catalog, plan partitions, copy them in a bounded fan-out, build the indexes built after the copy.
+import { CancellationScope } from '@temporalio/workflow';
+import { catalogCalls, indexCalls, longCalls, shortCalls } from '../activityProxies';
+import { runBounded } from '../runBounded';
+import type { Step } from './context';
+
+export const blockDestination: Step = async (context) => {
+  const { state, direction, options } = context;
+  if (options.writeBlocking !== 'none') {
+    await shortCalls.setUserWriteBlocking({
+      cluster: direction.destination,
+      enabled: true,
+      sync: context.syncRef(),
+    });
+  }
+  const copyStart = await shortCalls.currentOperationTime({ cluster: direction.source });
+  state.copy.startTime = copyStart;
+  state.changeEvents.startAt = copyStart;
+  return 'done';
+};
+
+export const catalog: Step = async (context) => {
+  const { direction, options } = context;
+  const found = await catalogCalls.prepareCatalog({ direction, options, sync: context.syncRef() });
+  Object.assign(context.state.copy, {
+    collections: found.collections,
+    collectionsToPlan: found.collections,
+    indexesToBuildAfterCopy: found.indexesToBuildAfterCopy,
+    estimatedTotalBytes: found.collections.reduce((sum, c) => sum + c.estimatedBytes, 0),
+  });
+  return 'done';
+};
+
+export const planning: Step = async (context) => {
+  const { copy, tuning } = context.state;
+  await runBounded(
+    [...copy.collectionsToPlan],
+    tuning.copyConcurrency,
+    () => context.shouldStopFanOut(),
+    async (collection) => {
+      const partitions = await catalogCalls.planPartitions({
+        direction: context.direction,
+        collection,
+        targetPartitionBytes: tuning.targetPartitionBytes,
+      });
+      copy.pendingPartitions = [...copy.pendingPartitions, ...partitions];
+      copy.collectionsToPlan = copy.collectionsToPlan.filter((c) => c !== collection);
+    },
+  );
+  return copy.collectionsToPlan.length === 0 ? 'done' : 'again';
+};
+
+export const copy: Step = async (context) => {
+  const { copy: progress, tuning } = context.state;
+  const { direction } = context;
+  const sync = context.syncRef();
+  const scope = new CancellationScope();
+  context.setCancellableScope(scope);
+  await scope.run(() =>
+    runBounded(
+      [...progress.pendingPartitions],
+      tuning.copyConcurrency,
+      () => context.shouldStopFanOut(),
+      async (partition) => {
+        const result = await longCalls.copyPartition({ direction, partition, sync });
+        // Only finished partitions leave the list: a crash or pause recopies just the others.
+        progress.pendingPartitions = progress.pendingPartitions.filter((p) => p.id !== partition.id);
+        progress.copiedPartitions += 1;
+        progress.copiedBytes += result.bytesCopied;
+        context.publish();
+      },
+    ),
+  );
+  if (progress.pendingPartitions.length > 0) return 'again';
+  progress.done = true;
+  return 'done';
+};
+
+export const indexes: Step = async (context) => {
+  const { copy: progress } = context.state;
+  const collectionsTotal = progress.collections.length;
+  progress.indexBuilding = {
+    indexesBuilt: 0,
+    totalIndexesToBuild: progress.indexesToBuildAfterCopy,
+    collectionsFinished: 0,
+    collectionsTotal,
+  };
+  context.publish();
+  const { indexesBuilt } = await indexCalls.buildIndexesAfterCopy({
+    direction: context.direction,
+    options: context.options,
+    sync: context.syncRef(),
+  });
+  progress.indexBuilding = {
+    indexesBuilt,
+    totalIndexesToBuild: Math.max(indexesBuilt, progress.indexesToBuildAfterCopy),
+    collectionsFinished: collectionsTotal,
+    collectionsTotal,
+  };
+  return 'done';
+};

@@ -7,7 +7,7 @@ import {
   parseServiceConfig,
   redactConnectionString,
   syncWorkflowId,
-} from '../../../src/config';
+} from '../../src/config';
 
 const clusters = ['--cluster0', 'mongodb://a:1', '--cluster1', 'mongodb://b:2'];
 

@@ -14,6 +14,7 @@ import { parseServiceConfig, syncWorkflowId } from '../src/config';
 import { startService, type RunningService } from '../src/main';
 import { createLogger } from '../src/logger';
 import { installTemporalRuntime } from '../src/worker/runtimeLogging';
+import { isUserWritesBlocked } from '../src/activities/serverErrors';
 
 const API_PORT = Number(process.env.DEMO_API_PORT ?? 27182);
 const CLUSTER_PORTS = [
@@ -325,7 +326,7 @@ async function main(): Promise<void> {
       .insertOne({ _id: 'refused' })
       .catch((error: { code?: number }) => error);
     console.log(
-      `  write to cluster0: ${'code' in refused && refused.code === 371 ? 'refused with 371 UserWritesBlocked' : 'accepted (unexpected)'}`,
+      `  write to cluster0: ${isUserWritesBlocked(refused) ? 'refused with 371 UserWritesBlocked' : 'accepted (unexpected)'}`,
     );
 
     say('Reverse: cluster1 becomes the source, cluster0 the destination, no new copy');

@@ -136,6 +136,8 @@ export interface SyncActivities {
   preflight(input: PreflightInput): Promise<PreflightResult>;
   /** Records the sync on its destination (idempotent); refuses a cluster holding another sync's record. */
   recordSync(input: RecordSyncInput): Promise<void>;
+  /** Refuses (SyncRecordMismatch) when the sync's destination does not hold its record. */
+  checkSyncRecord(input: { sync: SyncRef }): Promise<void>;
   /** Removes this sync's record (only its own) from the given clusters: the sync is over. */
   removeSyncRecord(input: { sync: Pick<SyncRef, 'id' | 'uuid'>; clusters: ClusterName[] }): Promise<void>;
   setUserWriteBlocking(input: { cluster: ClusterName; enabled: boolean } & ForSync): Promise<void>;

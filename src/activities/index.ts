@@ -30,6 +30,7 @@ export function createActivities(clusters: ClusterClients): SyncActivities {
   return {
     preflight: (input) => preflight(clusters, input),
     recordSync: (input) => recordSync(clusters, input),
+    checkSyncRecord: ({ sync }) => guard.assertHeld(sync, 0),
     removeSyncRecord: (input) => removeSyncRecord(clusters, input),
     // Switching write blocking on or off (start, commit, reverse) always reads the record afresh.
     setUserWriteBlocking: forSync(0, ({ cluster, enabled }) =>

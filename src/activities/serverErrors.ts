@@ -9,6 +9,7 @@ export const SERVER_ERROR_CODES = Object.freeze({
   NamespaceExists: 48,
   ChangeStreamFatalError: 280,
   ChangeStreamHistoryLost: 286,
+  UserWritesBlocked: 371,
   DuplicateKey: 11000,
 } as const);
 
@@ -76,6 +77,11 @@ export function isNamespaceExists(error: unknown): boolean {
 }
 
 /** A write violated a unique index (`_id` or another). */
+/** A user write refused because user write blocking is on (setUserWriteBlockMode). */
+export function isUserWritesBlocked(error: unknown): boolean {
+  return reportedCode(error) === SERVER_ERROR_CODES.UserWritesBlocked;
+}
+
 export function isDuplicateKey(error: unknown): boolean {
   return reportedCode(error) === SERVER_ERROR_CODES.DuplicateKey;
 }

@@ -18,6 +18,7 @@ export interface SyncWorkerOptions {
 const ACTIVITY_NAMES = Object.keys({
   preflight: true,
   recordSync: true,
+  checkSyncRecord: true,
   removeSyncRecord: true,
   setUserWriteBlocking: true,
   currentOperationTime: true,

@@ -45,7 +45,7 @@ export function idleProgress(): WorkflowProgress {
 function warningsOf(state: SyncWorkflowState): string[] {
   const warnings = [...state.warnings];
   const { lastError, commit } = state;
-  if (state.options && !state.options.verificationEnabled) {
+  if (state.status !== 'IDLE' && state.options && !state.options.verificationEnabled) {
     warnings.push(
       'The embedded verifier is not implemented yet: this sync runs without verification, and commit is not gated by it',
     );
@@ -74,7 +74,8 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
   if (state.status === 'IDLE' || state.direction === null) {
     return {
       ...idleProgress(),
-      warnings: [...state.warnings],
+      // A reset that has not finished says why here, as any failed step does.
+      warnings: warningsOf(state),
       mongosyncID: state.syncId,
       clusterFingerprint: state.clusterFingerprint,
       syncUuid: state.syncUuid,

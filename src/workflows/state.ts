@@ -19,6 +19,8 @@ export interface SyncTuning {
   idleBatchMs: number;
   /** A commit drain that makes no progress for this long says so in the warnings. */
   drainStallWarningMs: number;
+  /** How often a paused or committed sync checks that its destination still holds its record. */
+  recordCheckMs: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -30,6 +32,7 @@ export const DEFAULT_TUNING: SyncTuning = {
   errorRetryMs: 60_000,
   idleBatchMs: 500,
   drainStallWarningMs: 30_000,
+  recordCheckMs: 60_000,
 };
 
 export interface SyncError {
@@ -77,6 +80,12 @@ export interface CommitState {
   drainStalledSeconds: number | null;
 }
 
+export interface ReleaseOnReset {
+  cluster: ClusterName;
+  /** Whether the cluster must hold the sync's record first (a source a commit blocked holds none). */
+  checkRecord: boolean;
+}
+
 export interface SyncWorkflowState {
   syncId: string;
   /** Random id of this sync, recorded on its destination at start; null while IDLE. */
@@ -93,8 +102,8 @@ export interface SyncWorkflowState {
   pingLatencyMs: Partial<Record<ClusterName, number>>;
   lastPingAt: number | null;
   lastError: SyncError | null;
-  /** Clusters this sync blocked and a reset releases (a sync that cannot continue; never a foreign cluster). */
-  releaseOnReset: ClusterName[];
+  /** The write blocking a reset releases: what this sync switched on, and whether the record is checked. */
+  releaseOnReset: ReleaseOnReset[];
   warnings: string[];
 }
 

@@ -97,6 +97,8 @@ export interface CommandContext {
   canCommit: boolean;
   /** Why the sync cannot continue (history lost, not on its clusters any more), or null. */
   haltedBy: string | null;
+  /** A reset is under way: only reset (which waits for it) is accepted. */
+  resetting: boolean;
 }
 
 const RESET_HINT =
@@ -109,6 +111,11 @@ export function commandRejection(
   context: CommandContext,
 ): CommandRejection | null {
   const row = COMMANDS[command];
+  if (context.resetting) {
+    return command === 'reset'
+      ? null
+      : { error: 'InvalidStateTransition', description: `cannot ${command}: the sync is being reset` };
+  }
   if (command === 'reset' && context.haltedBy !== null) return null;
   if (!row.from.includes(status)) {
     let description = `cannot ${command} in state ${status}: ${command} is only allowed in state ${row.from.join(' or ')}`;

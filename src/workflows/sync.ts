@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncRef } from '../activities/contract';
-import { swapped, type ClusterName, type Direction } from '../domain';
+import { swapped, type Direction } from '../domain';
 import { HALTING_ERROR_TYPES, checks } from './activityProxies';
 import {
   COMMAND_SIGNALS,
@@ -38,11 +38,12 @@ import {
   newChangeEventState,
   newCommitState,
   newSyncState,
+  type ReleaseOnReset,
   type SyncError,
   type SyncTuning,
   type SyncWorkflowState,
 } from './state';
-import { COMMANDS, PHASES, commandRejection, type SyncPhase } from './stateTable';
+import { COMMANDS, PHASES, commandRejection, targetStatus, type SyncPhase } from './stateTable';
 import { STEPS, type RunningPhase, type StepContext } from './steps';
 
 const MAX_WARNINGS = 20;
@@ -80,6 +81,8 @@ function checkFailure(err: unknown): ApplicationFailure {
 
 class SyncRun {
   private stepInFlight = false;
+  /** Whether a pause arrived while the current step ran (it is then cancelled, not failed). */
+  private pausedDuringStep = false;
   private commandInFlight: SyncCommand | null = null;
   private copyScope: CancellationScope | null = null;
   private finished = false;
@@ -134,6 +137,7 @@ class SyncRun {
     const rejection = commandRejection(this.state.status, command, {
       canCommit: canCommit(this.state),
       haltedBy: haltedBy(this.state),
+      resetting: this.state.phase === 'reset',
     });
     if (rejection) throw failure(rejection.error, rejection.description);
     if (command === 'start') {
@@ -185,8 +189,8 @@ class SyncRun {
   /** Applies the table's transition of `command`. */
   private follow(command: SyncCommand): void {
     const { to } = COMMANDS[command];
-    if ('phase' in to) this.enter(to.phase);
-    else this.state.status = to.status;
+    if ('phase' in to) this.state.phase = to.phase;
+    this.state.status = targetStatus(command);
     this.publish();
   }
 
@@ -203,7 +207,9 @@ class SyncRun {
   }
 
   private async start(request: StartRequest): Promise<void> {
-    const uuid = uuid4();
+    // Kept from a start that failed after its record was written, so a retry or a reset finds it.
+    const uuid = this.state.syncUuid ?? uuid4();
+    this.state.syncUuid = uuid;
     const sync: SyncRef = { id: this.state.syncId, uuid, holder: request.direction.destination };
     // The sync is recorded on its destination before it has any effect on the clusters.
     await this.check('start', async () => {
@@ -211,7 +217,6 @@ class SyncRun {
       await checks.recordSync({ sync, direction: request.direction });
     });
     Object.assign(this.state, {
-      syncUuid: uuid,
       direction: request.direction,
       options: request.options,
     } satisfies Partial<SyncWorkflowState>);
@@ -220,6 +225,7 @@ class SyncRun {
   }
 
   private async pause(): Promise<void> {
+    this.pausedDuringStep = this.stepInFlight;
     this.follow('pause');
     this.copyScope?.cancel();
     // Answer once the in-flight step has stopped at a durable point.
@@ -235,8 +241,10 @@ class SyncRun {
     const { options, commit } = this.state;
     const reversed = swapped(this.direction);
     const sync: SyncRef = { ...this.syncRef(), holder: reversed.destination };
-    // The new destination is recorded as this sync's before anything is written to it.
+    // The committed destination must still be this sync's, and the new destination is recorded
+    // as this sync's before anything is written to it.
     await this.check('reverse', async () => {
+      await checks.checkSyncRecord({ sync: this.syncRef() });
       await checks.preflight({ direction: reversed, options: options!, purpose: 'reverse', sync });
       await checks.recordSync({ sync, direction: reversed });
     });
@@ -247,9 +255,13 @@ class SyncRun {
   }
 
   private async reset(): Promise<void> {
-    this.state.releaseOnReset = this.blockedByThisSync();
+    // A reset already under way (retrying a failed step) keeps what it set out to release.
+    if (this.state.phase !== 'reset') {
+      this.state.releaseOnReset = this.blockedByThisSync();
+      this.follow('reset');
+    }
     this.state.lastError = null;
-    this.follow('reset');
+    this.publish();
     await condition(() => this.finished || this.state.lastError !== null);
     const error = this.state.lastError as SyncError | null;
     if (error) throw failure('InternalError', `reset could not finish (${error.type}): ${error.message}`);
@@ -257,28 +269,36 @@ class SyncRun {
 
   /**
    * What a reset releases: nothing for an IDLE or COMMITTED sync (a commit leaves the old source
-   * blocked on purpose), nor for one whose destination is not its own; else the write blocking
-   * this sync switched on, so applications are never left unable to write.
+   * blocked on purpose); else the write blocking this sync switched on, so applications are never
+   * left unable to write. A destination that is not this sync's any more is never touched; the
+   * source a commit blocked is released even then, without its record (it never holds one).
    */
-  private blockedByThisSync(): ClusterName[] {
-    const { status, options, direction, lastError } = this.state;
+  private blockedByThisSync(): ReleaseOnReset[] {
+    const { status, options, direction, lastError, phase } = this.state;
     if (status === 'IDLE' || status === 'COMMITTED' || !options || !direction) return [];
-    if (lastError?.type === 'SyncRecordMismatch' || options.writeBlocking === 'none') return [];
-    const blocked: ClusterName[] = [direction.destination];
+    if (options.writeBlocking === 'none') return [];
+    const release: ReleaseOnReset[] = [];
+    if (lastError?.type !== 'SyncRecordMismatch') {
+      release.push({ cluster: direction.destination, checkRecord: true });
+    }
     const sourceBlocked =
       status === 'COMMITTING' &&
       options.writeBlocking === 'sourceAndDestination' &&
-      this.state.phase !== 'commitBlockSource';
-    if (sourceBlocked) blocked.push(direction.source);
-    return blocked;
+      phase !== 'commitBlockSource';
+    if (sourceBlocked) release.push({ cluster: direction.source, checkRecord: false });
+    return release;
   }
 
   // ----- main loop -----
 
   private async runStep(): Promise<void> {
     const { status, phase, lastError } = this.state;
-    if (status === 'PAUSED' || phase === 'idle' || phase === 'committed') {
+    if (phase === 'idle') {
       await this.waitForCommand();
+      return;
+    }
+    if (status === 'PAUSED' || phase === 'committed') {
+      await this.waitCheckingRecord();
       return;
     }
     if (lastError) {
@@ -290,13 +310,16 @@ class SyncRun {
       if (this.state.status !== status || this.state.phase !== phase) return;
     }
     this.stepInFlight = true;
+    this.pausedDuringStep = false;
     try {
       const outcome = await STEPS[phase](this.stepContext());
       this.state.lastError = null;
       // A command may have moved the sync on while the step ran: then the table's next is not ours.
       if (outcome === 'done' && this.state.phase === phase) this.advance(phase);
     } catch (err) {
-      if (!(isCancellation(err) && this.state.status !== status)) this.recordError(phase, err);
+      // A step cancelled by a pause stopped at a durable point, even if resume came before it did.
+      const pausedAway = this.pausedDuringStep || this.state.status !== status;
+      if (!(isCancellation(err) && pausedAway)) this.recordError(phase, err);
     } finally {
       this.copyScope = null;
       this.stepInFlight = false;
@@ -318,13 +341,38 @@ class SyncRun {
     if (next !== null) this.enter(next);
   }
 
-  /** Waits until a command changes the state or phase (or the history should continue as new). */
-  private async waitForCommand(timeoutMs?: number): Promise<void> {
+  /**
+   * Waits until a command changes the state or phase (or the history should continue as new);
+   * false when `timeoutMs` passed first.
+   */
+  private async waitForCommand(timeoutMs?: number): Promise<boolean> {
     const { status, phase } = this.state;
     const changedOrDue = () =>
       this.state.status !== status || this.state.phase !== phase || workflowInfo().continueAsNewSuggested;
-    if (timeoutMs === undefined) await condition(changedOrDue);
-    else await condition(changedOrDue, timeoutMs);
+    if (timeoutMs === undefined) {
+      await condition(changedOrDue);
+      return true;
+    }
+    return condition(changedOrDue, timeoutMs);
+  }
+
+  /**
+   * A paused or committed sync waits for commands, days if need be; meanwhile it checks that its
+   * destination still holds its record, so /progress says so when the cluster was replaced.
+   */
+  private async waitCheckingRecord(): Promise<void> {
+    if (this.state.lastError?.retryAt === null || !this.state.syncUuid) {
+      await this.waitForCommand();
+      return;
+    }
+    if (await this.waitForCommand(this.state.tuning.recordCheckMs)) return;
+    try {
+      await checks.checkSyncRecord({ sync: this.syncRef() });
+    } catch (err) {
+      // Only a mismatch is news; an unreachable cluster is checked again next time.
+      if (errorType(err) === 'SyncRecordMismatch') this.recordError(this.state.phase, err);
+      else log.warn(`could not check the sync's record: ${errorMessage(err)}`);
+    }
   }
 
   private recordError(phase: SyncPhase, err: unknown): void {
@@ -362,10 +410,17 @@ class SyncRun {
 
   /** What the current phase's step may use of this sync. */
   private stepContext(): StepContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const run = this;
     return {
       state: this.state,
-      direction: this.direction,
-      options: this.options,
+      // Read when a step needs them: a reset of a sync that never started has neither.
+      get direction() {
+        return run.direction;
+      },
+      get options() {
+        return run.options;
+      },
       syncRef: () => this.syncRef(),
       publish: () => this.publish(),
       setCancellableScope: (scope) => (this.copyScope = scope),

@@ -129,6 +129,16 @@ describe('reverse a committed sync, commit, and reverse again', () => {
     expect(running.canWrite).toBe(false);
     // No new copy: the copy statistics are those of the first sync.
     expect(running.collectionCopy.estimatedCopiedBytes).toBe(running.collectionCopy.estimatedTotalBytes);
+    // The new destination holds the sync's record, as the first destination does: the same sync.
+    const recordOn = (cluster: typeof cluster0) =>
+      cluster.admin
+        .db('mongosync_reserved_for_internal_use')
+        .collection('syncOwnership')
+        .findOne({ _id: 'reverse' as never });
+    const [record0, record1] = await Promise.all([recordOn(cluster0), recordOn(cluster1)]);
+    expect(record0?.syncUuid).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
+    expect(record0?.syncUuid).toBe(record1?.syncUuid);
+    expect(record0?.direction).toEqual({ source: 'cluster1', destination: 'cluster0' });
 
     // cluster1 (source) takes application writes, cluster0 (destination) refuses them.
     expect(await refusesApplicationWrites(cluster0)).toBe(true);

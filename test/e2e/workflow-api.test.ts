@@ -65,6 +65,10 @@ class FakeClusters implements SyncActivities {
     this.records[sync.holder] = sync.uuid;
   }
 
+  async checkSyncRecord({ sync }: { sync: SyncRef }) {
+    this.assertRecorded(sync);
+  }
+
   async removeSyncRecord({ sync, clusters }: { sync: { uuid: string }; clusters: ClusterName[] }) {
     for (const cluster of clusters) if (this.records[cluster] === sync.uuid) delete this.records[cluster];
   }
@@ -513,6 +517,7 @@ describe('signals, reset, and syncs that cannot continue', () => {
   const clusters = new FakeClusters();
   const { post, progress, waitForProgress, expectRejected, signal } = syncHarness('e2e-halt', clusters, {
     drainStallWarningMs: 1000,
+    recordCheckMs: 300,
   });
   const request: StartRequest = {
     direction: { source: 'cluster0', destination: 'cluster1' },
@@ -634,5 +639,75 @@ describe('signals, reset, and syncs that cannot continue', () => {
     expect(clusters.writeBlocked).toEqual({ cluster0: false, cluster1: false });
     expect(clusters.records).toEqual({});
     clusters.historyLost = false;
+  });
+
+  it('resets a sync whose start was refused', async () => {
+    clusters.preflightFailure = { purpose: 'start', message: 'destination cluster1 is not empty' };
+    expectRejected(
+      await post('start', { source: 'cluster0', destination: 'cluster1' }),
+      400,
+      'PreconditionFailed',
+    );
+    clusters.preflightFailure = null;
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    expect((await progress()).state).toBe('IDLE');
+  });
+
+  it('shows a committed sync whose destination lost its record, and refuses to reverse onto it', async () => {
+    const start = {
+      source: 'cluster0',
+      destination: 'cluster1',
+      reversible: true,
+      enableUserWriteBlocking: true,
+    };
+    expect(await post('start', start)).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.canCommit === true);
+    expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.state === 'COMMITTED');
+    delete clusters.records.cluster1;
+    const halted = await waitForProgress((p) => String(p.info).includes('SyncRecordMismatch'));
+    expect(halted.state).toBe('COMMITTED');
+    const reverse = await post('reverse');
+    expectRejected(reverse, 400, 'PreconditionFailed');
+    expect(reverse.body.errorDescription).toContain('holds no record');
+    expect(clusters.records.cluster0).toBeUndefined();
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    clusters.writeBlocked = { cluster0: false, cluster1: false };
+  });
+
+  it('resets a halted sync that was paused', async () => {
+    expect(await post('start', { source: 'cluster0', destination: 'cluster1' })).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    await waitForProgress((p) => p.canCommit === true);
+    clusters.historyLost = true;
+    await waitForProgress((p) => String(p.info).includes('ChangeStreamHistoryLost'));
+    expect(await post('pause')).toEqual({ status: 200, body: { success: true } });
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    expect((await progress()).state).toBe('IDLE');
+    expect(clusters.writeBlocked).toEqual({ cluster0: false, cluster1: false });
+    clusters.historyLost = false;
+  });
+
+  it('a commit whose destination lost its record: reset releases the source it blocked, not the destination', async () => {
+    const start = {
+      source: 'cluster0',
+      destination: 'cluster1',
+      reversible: true,
+      enableUserWriteBlocking: true,
+    };
+    expect(await post('start', start)).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.canCommit === true);
+    clusters.drainStuck = true;
+    expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.state === 'COMMITTING' && clusters.writeBlocked.cluster0);
+    delete clusters.records.cluster1;
+    await waitForProgress((p) => String(p.info).includes('SyncRecordMismatch'));
+    expect(clusters.writeBlocked).toEqual({ cluster0: true, cluster1: true });
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    expect(clusters.writeBlocked).toEqual({ cluster0: false, cluster1: true });
+    clusters.drainStuck = false;
+    clusters.writeBlocked = { cluster0: false, cluster1: false };
   });
 });

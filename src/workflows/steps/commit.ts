@@ -68,7 +68,10 @@ export const reverseRelaxIndexes: Step = async (context) => {
 
 export const reset: Step = async (context) => {
   const { state } = context;
-  for (const cluster of state.releaseOnReset) await setWriteBlocking(context, cluster, false);
+  for (const { cluster, checkRecord } of state.releaseOnReset) {
+    if (checkRecord) await setWriteBlocking(context, cluster, false);
+    else await shortCalls.setUserWriteBlocking({ cluster, enabled: false });
+  }
   if (state.syncUuid) {
     await checks.removeSyncRecord({
       sync: { id: state.syncId, uuid: state.syncUuid },

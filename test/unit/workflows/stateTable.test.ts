@@ -23,7 +23,7 @@ const ALLOWED: Record<SyncStatus, SyncCommand[]> = {
   REVERSING: [],
 };
 
-const healthy = { canCommit: true, haltedBy: null };
+const healthy = { canCommit: true, haltedBy: null, resetting: false };
 
 /** The phases met following `next` from `phase` until a phase that waits for a command. */
 function chainFrom(phase: SyncPhase): SyncPhase[] {
@@ -100,17 +100,34 @@ describe('state transition table', () => {
   });
 
   it('rejects commit with NotCommittable while canCommit is false', () => {
-    const notReady = { canCommit: false, haltedBy: null };
+    const notReady = { canCommit: false, haltedBy: null, resetting: false };
     expect(commandRejection('RUNNING', 'commit', notReady)?.error).toBe('NotCommittable');
     expect(commandRejection('PAUSED', 'commit', notReady)?.error).toBe('InvalidStateTransition');
   });
 
   it('accepts reset in any state once the sync cannot continue, and says so when start is refused', () => {
-    const halted = { canCommit: false, haltedBy: 'SyncRecordMismatch: cluster1 holds no record' };
+    const halted = {
+      canCommit: false,
+      haltedBy: 'SyncRecordMismatch: cluster1 holds no record',
+      resetting: false,
+    };
     for (const status of SYNC_STATUSES) expect(commandRejection(status, 'reset', halted)).toBeNull();
     const start = commandRejection('RUNNING', 'start', halted);
     expect(start?.error).toBe('InvalidStateTransition');
     expect(start?.description).toMatch(/cannot start in state RUNNING.*cluster1 holds no record.*reset/);
     expect(commandRejection('RUNNING', 'start', healthy)?.description).toContain('/api/v1/reset');
+  });
+
+  it('accepts only reset while a reset is under way', () => {
+    const resetting = { canCommit: false, haltedBy: null, resetting: true };
+    for (const command of SYNC_COMMANDS) {
+      const rejection = commandRejection('IDLE', command, resetting);
+      if (command === 'reset') expect(rejection).toBeNull();
+      else
+        expect(rejection).toEqual({
+          error: 'InvalidStateTransition',
+          description: `cannot ${command}: the sync is being reset`,
+        });
+    }
   });
 });

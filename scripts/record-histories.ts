@@ -62,6 +62,8 @@ interface Environment {
   config: ServiceConfig;
   api: SyncApi;
   client: Client;
+  /** Records the histories of the sync's current execution (before a reset ends it). */
+  keepExecution(): Promise<void>;
 }
 
 interface Scenario {
@@ -126,6 +128,15 @@ async function expectEqualClusters(env: Environment, label: string): Promise<voi
   const differences = await compareClusters(env.cluster0.admin, env.cluster1.admin);
   if (differences.length > 0)
     throw new Error(`the clusters differ after ${label}:\n  ${differences.join('\n  ')}`);
+}
+
+/** Drops the destination's user data and write blocking, as an operator starting over would. */
+async function emptyDestination(cluster: TestCluster): Promise<void> {
+  await cluster.admin.db('admin').command({ setUserWriteBlockMode: 1, global: false });
+  const { databases } = await cluster.admin.db('admin').command({ listDatabases: 1, nameOnly: true });
+  for (const { name } of databases as { name: string }[]) {
+    if (!['admin', 'config', 'local'].includes(name)) await cluster.admin.db(name).dropDatabase();
+  }
 }
 
 // ----- scenarios -----
@@ -207,6 +218,40 @@ const SCENARIOS: Scenario[] = [
       await api.waitFor((p) => p.state === 'COMMITTED', WAIT_MS, 'COMMITTED after reverse');
       await expectEqualClusters(env, 'the commit after reverse');
       await applicationWrites(env.cluster0, 'after-commit-2');
+    },
+  },
+  {
+    name: 'reset',
+    description:
+      'reset a committed sync; a new sync whose destination loses its record halts, /start is refused, reset; a third sync commits',
+    async drive(env) {
+      const { api, cluster1 } = env;
+      await post(api, 'start', START_BODY);
+      await api.waitFor(committable, WAIT_MS, 'canCommit');
+      await post(api, 'commit');
+      await api.waitFor((p) => p.state === 'COMMITTED', WAIT_MS, 'COMMITTED');
+      await post(api, 'reset');
+      await api.waitFor((p) => p.state === 'IDLE', WAIT_MS, 'IDLE after reset');
+      await env.keepExecution();
+
+      await emptyDestination(cluster1);
+      await post(api, 'start', { source: 'cluster0', destination: 'cluster1' });
+      await api.waitFor(committable, WAIT_MS, 'canCommit of the second sync');
+      // The destination is rebuilt behind the same host name: its record is gone.
+      await cluster1.admin.db('mongosync_reserved_for_internal_use').dropDatabase();
+      await api.waitFor((p) => String(p.info).includes('SyncRecordMismatch'), WAIT_MS, 'the halt');
+      const refused = await api.post('start', START_BODY);
+      if (refused.status !== 409) throw new Error(`/start was not refused: ${JSON.stringify(refused.body)}`);
+      await post(api, 'reset');
+      await api.waitFor((p) => p.state === 'IDLE', WAIT_MS, 'IDLE after the second reset');
+      await env.keepExecution();
+
+      await emptyDestination(cluster1);
+      await post(api, 'start', START_BODY);
+      await api.waitFor(committable, WAIT_MS, 'canCommit of the third sync');
+      await post(api, 'commit');
+      await api.waitFor((p) => p.state === 'COMMITTED', WAIT_MS, 'COMMITTED of the third sync');
+      await expectEqualClusters(env, 'the third commit');
     },
   },
   {
@@ -328,8 +373,19 @@ async function record(scenario: Scenario): Promise<HistoryJson[]> {
     service = await startService(config, { tuning: TUNING });
     connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: config.temporalNamespace });
-    await scenario.drive({ cluster0, cluster1, config, api: new SyncApi(service.apiUrl), client });
-    return await settledChain(client, syncWorkflowId(config));
+    const kept: HistoryJson[] = [];
+    const keepExecution = async () => {
+      kept.push(...(await settledChain(client, syncWorkflowId(config))));
+    };
+    await scenario.drive({
+      cluster0,
+      cluster1,
+      config,
+      api: new SyncApi(service.apiUrl),
+      client,
+      keepExecution,
+    });
+    return [...kept, ...(await settledChain(client, syncWorkflowId(config)))];
   } finally {
     await service?.stop();
     await connection?.close();

@@ -3,8 +3,8 @@
 // only (the workflow sandbox bundles this module).
 
 /** Clusters are named in workflow inputs; their connection strings stay in each process's config. */
-export type ClusterName = 'cluster0' | 'cluster1';
-export const CLUSTER_NAMES: readonly ClusterName[] = ['cluster0', 'cluster1'];
+export const CLUSTER_NAMES = ['cluster0', 'cluster1'] as const;
+export type ClusterName = (typeof CLUSTER_NAMES)[number];
 
 export interface Direction {
   source: ClusterName;

@@ -4,7 +4,7 @@
 import { MongoClient } from 'mongodb';
 import { METADATA_DATABASE } from './activities/namespaces';
 import { SYNC_RECORD_COLLECTION, type SyncRecord } from './activities/syncRecord';
-import type { ClusterName } from './domain';
+import { CLUSTER_NAMES, type ClusterName } from './domain';
 import { clusterFingerprint, redactConnectionString, type ServiceConfig } from './config';
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -36,7 +36,7 @@ async function withClient<T>(uri: string, use: (client: MongoClient) => Promise<
  */
 export async function assertClustersBelongToSync(config: OwnershipConfig): Promise<ClusterName[]> {
   const fingerprint = clusterFingerprint(config.cluster0, config.cluster1);
-  const names = ['cluster0', 'cluster1'] as const;
+  const names = CLUSTER_NAMES;
   const records = await Promise.all(
     names.map((name) =>
       withClient(config[name], (client) =>

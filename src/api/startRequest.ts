@@ -1,7 +1,7 @@
 // Validation of request bodies: the /start parameters of the contract (zod), and the empty
 // object every other command takes. Results are the workflow's StartRequest.
 import { z } from 'zod';
-import type { BuildIndexesMode, WriteBlockingMode } from '../domain';
+import { CLUSTER_NAMES, type BuildIndexesMode, type WriteBlockingMode } from '../domain';
 import { startRuleViolations, type StartRequest } from '../workflows/messages';
 
 export class InvalidRequestError extends Error {
@@ -66,7 +66,7 @@ const BUILD_INDEXES_MODES = [
   'excludeHashedAfterCopy',
 ] as const satisfies readonly BuildIndexesMode[];
 
-const clusterName = z.enum(['cluster0', 'cluster1']);
+const clusterName = z.enum(CLUSTER_NAMES);
 
 const startBody = z
   .object({

@@ -2,7 +2,7 @@
 // the tests. Pure definitions only (this module is bundled into the workflow sandbox).
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Direction, SyncOptions } from '../domain';
+import { CLUSTER_NAMES, type Direction, type SyncOptions } from '../domain';
 
 export const SYNC_STATUSES = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING'] as const;
 /** The contract's `state` of a sync. */
@@ -42,8 +42,7 @@ export interface StartRequest {
 export function startRuleViolations(request: StartRequest): string[] {
   const problems: string[] = [];
   const { direction, options } = request;
-  const clusters = ['cluster0', 'cluster1'];
-  if (!clusters.includes(direction.source) || !clusters.includes(direction.destination)) {
+  if (!CLUSTER_NAMES.includes(direction.source) || !CLUSTER_NAMES.includes(direction.destination)) {
     problems.push('source and destination must be "cluster0" or "cluster1"');
   } else if (direction.source === direction.destination) {
     problems.push('source and destination must be different clusters');

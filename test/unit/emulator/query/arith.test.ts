@@ -1,40 +1,7 @@
-import { BSON, Decimal128, Double, Int32, Long, type Document } from 'bson';
+import { BSON, Decimal128, Double, Int32, Long } from 'bson';
 import { exactDeserializeOptions } from '../../../../emulator/src/bson';
-import { applyUpdate, bsonTypeName } from '../../../../emulator/src/query';
-
-function exact(doc: Document): Document {
-  return BSON.deserialize(BSON.serialize(doc), exactDeserializeOptions);
-}
-
-/** Applies an update to exact forms and returns the stored (round-tripped) result. */
-function update(
-  doc: Document,
-  spec: Document,
-  options: { arrayFilters?: Document[]; query?: Document } = {},
-) {
-  const result = applyUpdate(exact(doc), exact(spec), {
-    isInsert: false,
-    arrayFilters: options.arrayFilters?.map(exact),
-    query: options.query && exact(options.query),
-  });
-  const stored = exact(result.doc);
-  return { doc: stored, plain: BSON.deserialize(BSON.serialize(stored)), modified: result.modified };
-}
-
-function typeOf(doc: Document, field: string): string {
-  return bsonTypeName(doc[field]);
-}
-
-function expectCode(fn: () => unknown, code: number, message?: string | RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toMatchObject({ code });
-  if (message) expect((caught as Error).message).toMatch(message);
-}
+import { bsonTypeName } from '../../../../emulator/src/query';
+import { update, typeOf, expectCode } from './update-helpers';
 
 describe('arithmetic keeps BSON types', () => {
   it('$inc follows mongod type promotion', () => {

@@ -532,6 +532,19 @@ describe('signals, reset, and syncs that cannot continue', () => {
     },
   };
 
+  const REVERSIBLE = {
+    source: 'cluster0',
+    destination: 'cluster1',
+    reversible: true,
+    enableUserWriteBlocking: true,
+  };
+
+  /** Starts a sync through the REST API and waits until it can commit. */
+  async function startUntilCommittable(body: Record<string, unknown>): Promise<void> {
+    expect(await post('start', body)).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.canCommit === true);
+  }
+
   it('takes start and commit as signals, and shows a rejected signal in the warnings', async () => {
     await signal('start', request);
     await waitForProgress((p) => p.state === 'RUNNING');
@@ -559,18 +572,7 @@ describe('signals, reset, and syncs that cannot continue', () => {
     expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
     clusters.writeBlocked.cluster0 = false;
 
-    expect(
-      await post('start', {
-        source: 'cluster0',
-        destination: 'cluster1',
-        reversible: true,
-        enableUserWriteBlocking: true,
-      }),
-    ).toEqual({
-      status: 200,
-      body: { success: true },
-    });
-    await waitForProgress((p) => p.canCommit === true);
+    await startUntilCommittable(REVERSIBLE);
     expect(clusters.records.cluster1).toMatch(/^[0-9a-f-]{36}$/);
     expect(clusters.records.cluster1).not.toBe(first);
   });
@@ -599,18 +601,7 @@ describe('signals, reset, and syncs that cannot continue', () => {
   });
 
   it('warns when a commit drain makes no progress, and commits once it does', async () => {
-    expect(
-      await post('start', {
-        source: 'cluster0',
-        destination: 'cluster1',
-        reversible: true,
-        enableUserWriteBlocking: true,
-      }),
-    ).toEqual({
-      status: 200,
-      body: { success: true },
-    });
-    await waitForProgress((p) => p.canCommit === true);
+    await startUntilCommittable(REVERSIBLE);
     clusters.drainStuck = true;
     expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
     const stalled = await waitForProgress((p) =>
@@ -625,11 +616,7 @@ describe('signals, reset, and syncs that cannot continue', () => {
   });
 
   it('halts on lost history without retrying, and a reset releases the write blocking it switched on', async () => {
-    expect(await post('start', { source: 'cluster0', destination: 'cluster1' })).toEqual({
-      status: 200,
-      body: { success: true },
-    });
-    await waitForProgress((p) => p.canCommit === true);
+    await startUntilCommittable({ source: 'cluster0', destination: 'cluster1' });
     expect(clusters.writeBlocked.cluster1).toBe(true);
     clusters.historyLost = true;
     const halted = await waitForProgress((p) => String(p.info).includes('ChangeStreamHistoryLost'));
@@ -654,14 +641,7 @@ describe('signals, reset, and syncs that cannot continue', () => {
   });
 
   it('shows a committed sync whose destination lost its record, and refuses to reverse onto it', async () => {
-    const start = {
-      source: 'cluster0',
-      destination: 'cluster1',
-      reversible: true,
-      enableUserWriteBlocking: true,
-    };
-    expect(await post('start', start)).toEqual({ status: 200, body: { success: true } });
-    await waitForProgress((p) => p.canCommit === true);
+    await startUntilCommittable(REVERSIBLE);
     expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
     await waitForProgress((p) => p.state === 'COMMITTED');
     delete clusters.records.cluster1;
@@ -676,11 +656,7 @@ describe('signals, reset, and syncs that cannot continue', () => {
   });
 
   it('resets a halted sync that was paused', async () => {
-    expect(await post('start', { source: 'cluster0', destination: 'cluster1' })).toEqual({
-      status: 200,
-      body: { success: true },
-    });
-    await waitForProgress((p) => p.canCommit === true);
+    await startUntilCommittable({ source: 'cluster0', destination: 'cluster1' });
     clusters.historyLost = true;
     await waitForProgress((p) => String(p.info).includes('ChangeStreamHistoryLost'));
     expect(await post('pause')).toEqual({ status: 200, body: { success: true } });
@@ -691,14 +667,7 @@ describe('signals, reset, and syncs that cannot continue', () => {
   });
 
   it('a commit whose destination lost its record: reset releases the source it blocked, not the destination', async () => {
-    const start = {
-      source: 'cluster0',
-      destination: 'cluster1',
-      reversible: true,
-      enableUserWriteBlocking: true,
-    };
-    expect(await post('start', start)).toEqual({ status: 200, body: { success: true } });
-    await waitForProgress((p) => p.canCommit === true);
+    await startUntilCommittable(REVERSIBLE);
     clusters.drainStuck = true;
     expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
     await waitForProgress((p) => p.state === 'COMMITTING' && clusters.writeBlocked.cluster0);

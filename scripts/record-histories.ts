@@ -332,15 +332,15 @@ async function settledChain(client: Client, workflowId: string): Promise<History
 }
 
 /**
- * Drops what names this machine, which replay ignores: worker and client identities and sticky
- * task queues (`pid@host`).
+ * Drops what names this machine, which replay ignores: worker and client identities, sticky task
+ * queues (`pid@host`) and failures' stack traces (file paths).
  */
 function scrubbed(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(scrubbed);
   if (!value || typeof value !== 'object') return value;
   const entries = Object.entries(value).map(([key, v]) => [
     key,
-    key === 'identity' ? 'recorder' : scrubbed(v),
+    key === 'identity' ? 'recorder' : key === 'stackTrace' ? '' : scrubbed(v),
   ]);
   const object = Object.fromEntries(entries) as Document;
   if (object.kind === 'TASK_QUEUE_KIND_STICKY' && typeof object.name === 'string')

@@ -24,6 +24,7 @@ import {
 } from './sessions';
 import { Catalog } from './storage/catalog';
 import { FailPoints } from './failpoints';
+import { ServerCounters } from './server-counters';
 
 export type ServerVersion = '5.0' | '6.0' | '7.0' | '8.0';
 
@@ -75,6 +76,8 @@ export class Engine {
   readonly failPoints = new FailPoints();
   readonly electionId = new ObjectId('7fffffff0000000000000001');
   readonly startedAt = new Date();
+  /** serverStatus `opcounters` and `connections`. */
+  readonly counters = new ServerCounters();
   writeBlocked = false;
   private commands: CommandTable = {};
   private lastTime = new Timestamp({ t: Math.floor(Date.now() / 1000), i: 0 });
@@ -246,6 +249,7 @@ export class Engine {
       if (!handler) {
         throw new CommandError(ErrorCodes.CommandNotFound, `no such command: '${commandName}'`);
       }
+      this.counters.countCommand(commandName, command);
       const dbName = typeof command.$db === 'string' ? command.$db : 'admin';
       const failure = await this.failPoints.beforeCommand(commandName, conn, command, dbName);
       if (failure?.closeConnection) {

@@ -34,6 +34,7 @@ export class WireServer {
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
     this.sockets.add(socket);
+    this.engine.counters.connectionOpened();
     const conn: ConnectionState = {
       id: this.nextConnectionId++,
       principals: [],
@@ -65,7 +66,10 @@ export class WireServer {
       }
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.engine.counters.connectionClosed();
+    });
   }
 
   private async handle(socket: net.Socket, conn: ConnectionState, message: Buffer): Promise<void> {

@@ -1,5 +1,6 @@
 // Handshake, server-information and administration commands.
-import { type Document, Int32, Long } from 'bson';
+import { type Document, Double, Int32, Long } from 'bson';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { CommandError, ErrorCodes } from '../errors';
 import type { CommandContext, CommandTable } from './context';
@@ -73,41 +74,87 @@ function featureCompatibilityVersion(ctx: CommandContext): string {
   return ctx.engine.options.version;
 }
 
+/** The server parameters the emulator knows, by name, with the values mongod reports by default. */
+function serverParameters(ctx: CommandContext): Record<string, unknown> {
+  return {
+    authSchemaVersion: new Int32(5),
+    authenticationMechanisms: ['SCRAM-SHA-1', 'SCRAM-SHA-256'],
+    cursorTimeoutMillis: Long.fromNumber(600_000),
+    featureCompatibilityVersion: { version: featureCompatibilityVersion(ctx) },
+    internalQueryMaxBlockingSortMemoryUsageBytes: Long.fromNumber(104_857_600),
+    localLogicalSessionTimeoutMinutes: new Int32(30),
+    logLevel: new Int32(0),
+    maxIndexBuildMemoryUsageMegabytes: new Int32(200),
+    maxTransactionLockRequestTimeoutMillis: new Int32(5),
+    notablescan: false,
+    quiet: false,
+    transactionLifetimeLimitSeconds: new Int32(60),
+    transactionSizeLimitBytes: Long.fromString('9223372036854775807'),
+  };
+}
+
+/**
+ * getParameter as mongod's CmdGet runs it: admin only; `'*'` or `{allParameters: true}` returns
+ * every parameter; otherwise the named parameters it knows (others are ignored), and
+ * InvalidOptions when none of the names is known.
+ */
 function getParameter(ctx: CommandContext): Document {
   const { command } = ctx;
+  if (ctx.dbName !== 'admin')
+    throw new CommandError(
+      ErrorCodes.Unauthorized,
+      'getParameter may only be run against the admin database.',
+    );
+  const options = command.getParameter;
+  const optionsDoc = typeof options === 'object' && options !== null ? (options as Document) : {};
+  const all = options === '*' || optionsDoc.allParameters === true;
+  const showDetails = optionsDoc.showDetails === true;
   const reply: Document = {};
-  const all =
-    command.getParameter === '*' ||
-    (typeof command.getParameter === 'object' && (command.getParameter as Document).allParameters);
-  if (all || command.featureCompatibilityVersion !== undefined) {
-    reply.featureCompatibilityVersion = { version: featureCompatibilityVersion(ctx) };
+  for (const [name, value] of Object.entries(serverParameters(ctx))) {
+    if (!all && !(name in command)) continue;
+    reply[name] = showDetails
+      ? { value, settableAtRuntime: name !== 'authSchemaVersion', settableAtStartup: true }
+      : value;
   }
-  if (all || command.authenticationMechanisms !== undefined) {
-    reply.authenticationMechanisms = ['SCRAM-SHA-1', 'SCRAM-SHA-256'];
-  }
-  if (Object.keys(reply).length === 0 && !all) {
+  if (Object.keys(reply).length === 0)
     throw new CommandError(ErrorCodes.InvalidOptions, 'no option found to get');
-  }
   return { ...reply, ok: 1 };
 }
 
+/** Virtual memory size of this process in bytes (Linux /proc), or undefined elsewhere. */
+function virtualMemoryBytes(): number | undefined {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const match = /^VmSize:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** serverStatus's top-level fields and sections with the BSON types mongod gives them. */
 function serverStatus(ctx: CommandContext): Document {
   const { engine } = ctx;
-  const memory = process.memoryUsage();
+  const rss = process.memoryUsage.rss();
+  const uptimeMillis = Date.now() - engine.startedAt.getTime();
   return {
     host: engine.options.hostAndPort,
     version: engine.versionInfo.version,
     process: 'mongod',
     pid: Long.fromNumber(process.pid),
-    uptime: (Date.now() - engine.startedAt.getTime()) / 1000,
-    uptimeMillis: Long.fromNumber(Date.now() - engine.startedAt.getTime()),
+    // mongod: a Double holding whole seconds; uptimeMillis and uptimeEstimate are Int64.
+    uptime: new Double(Math.floor(uptimeMillis / 1000)),
+    uptimeMillis: Long.fromNumber(uptimeMillis),
+    uptimeEstimate: Long.fromNumber(Math.floor(uptimeMillis / 1000)),
     localTime: new Date(),
-    connections: { current: 0, available: 1000 },
+    connections: engine.counters.connections(),
     mem: {
-      bits: 64,
-      resident: Math.round(memory.rss / 1048576),
-      virtual: Math.round(memory.heapTotal / 1048576),
+      bits: new Int32(64),
+      resident: new Int32(Math.round(rss / 1048576)),
+      virtual: new Int32(Math.round((virtualMemoryBytes() ?? rss) / 1048576)),
+      supported: true,
     },
+    opcounters: engine.counters.opcounters(),
     repl: {
       setName: engine.options.replSetName,
       isWritablePrimary: true,

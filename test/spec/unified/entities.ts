@@ -169,6 +169,8 @@ export type Entity =
 
 export class EntityMap {
   private readonly map = new Map<string, unknown>();
+  /** The client entity each session entity was started from. */
+  private readonly sessionClients = new Map<string, string>();
 
   constructor(private readonly uri: string) {}
 
@@ -202,6 +204,12 @@ export class EntityMap {
     const value = this.get(name);
     if (!(value instanceof ClientSession)) throw new Error(`entity ${name} is not a session`);
     return value;
+  }
+
+  /** The client entity a session entity was started from. */
+  clientOfSession(name: string): ClientEntity {
+    this.session(name);
+    return this.client(this.sessionClients.get(name) as string);
   }
 
   clients(): [string, ClientEntity][] {
@@ -246,13 +254,19 @@ export class EntityMap {
           );
           break;
         case 'session': {
-          const options = (spec.sessionOptions as Document | undefined) ?? {};
+          const { snapshotTime, ...options } = (spec.sessionOptions as Document | undefined) ?? {};
           const sessionOptions: Document = { ...options };
           if (options.defaultTransactionOptions)
             sessionOptions.defaultTransactionOptions = driverOptions(
               options.defaultTransactionOptions as Document,
             );
-          this.set(id, this.client(spec.client as string).client.startSession(sessionOptions));
+          const session = this.client(spec.client as string).client.startSession(sessionOptions);
+          // `snapshotTime` names an entity holding the time; the Node driver has no such session
+          // option, so the snapshot session starts from that time as if it had read there.
+          if (snapshotTime !== undefined)
+            (session as unknown as { snapshotTime: unknown }).snapshotTime = this.get(snapshotTime as string);
+          this.set(id, session);
+          this.sessionClients.set(id, spec.client as string);
           break;
         }
         default:
@@ -279,6 +293,7 @@ export class EntityMap {
     }
     for (const [, entity] of this.clients()) await entity.client.close().catch(() => undefined);
     this.map.clear();
+    this.sessionClients.clear();
   }
 }
 

@@ -16,6 +16,11 @@ import { ClientEntity, EntityMap, UnsupportedFeature, driverOptions } from './en
 
 export interface OperationContext {
   entities: EntityMap;
+  /**
+   * Runs one operation of a withTransaction callback with its result and error assertions; an
+   * error the operation raised propagates (even when expected), so withTransaction sees it.
+   */
+  runCallbackOperation(operation: Document, index: number): Promise<void>;
   /** Records a fail point to disable after the test. */
   recordFailPoint(client: ClientEntity, name: string): void;
   /** Checks that a collection/index exists, through the internal client. */
@@ -294,7 +299,12 @@ async function databaseOperation(
     case 'listCollectionNames':
       return {
         value: (
-          await db.listCollections(args.filter as Document | undefined, { nameOnly: true }).toArray()
+          await db
+            .listCollections(args.filter as Document | undefined, {
+              ...options(ctx, args, ['filter']),
+              nameOnly: true,
+            })
+            .toArray()
         ).map((c) => c.name),
       };
     default:
@@ -355,20 +365,133 @@ async function cursorOperation(
   }
 }
 
+/** The format's transaction state names, from the driver's. */
+const TRANSACTION_STATES: Record<string, string[]> = {
+  none: ['NO_TRANSACTION'],
+  starting: ['STARTING_TRANSACTION'],
+  in_progress: ['TRANSACTION_IN_PROGRESS'],
+  committed: ['TRANSACTION_COMMITTED', 'TRANSACTION_COMMITTED_EMPTY'],
+  aborted: ['TRANSACTION_ABORTED'],
+};
+
+/** The driver's transaction state of a session (`ClientSession.transaction.state`). */
+export function sessionTransactionState(session: ClientSession): string {
+  return (session as unknown as { transaction: { state: string } }).transaction.state;
+}
+
+/** Whether the driver's state matches the format's `none`, `starting`, `in_progress`, … */
+export function transactionStateMatches(expected: string, driverState: string): boolean {
+  const names = TRANSACTION_STATES[expected];
+  if (!names) throw new Error(`unknown transaction state ${expected}`);
+  return names.includes(driverState);
+}
+
+/** Whether the driver marked the session's server session dirty (a network error in it). */
+function sessionIsDirty(session: ClientSession): boolean {
+  return (session as unknown as { serverSession?: { isDirty?: boolean } }).serverSession?.isDirty === true;
+}
+
+async function sessionOperation(
+  ctx: OperationContext,
+  session: ClientSession,
+  name: string,
+  args: Document,
+): Promise<OperationResult> {
+  switch (name) {
+    case 'startTransaction':
+      session.startTransaction(driverOptions(args));
+      return { value: undefined };
+    case 'commitTransaction':
+      await session.commitTransaction(driverOptions(args));
+      return { value: undefined };
+    case 'abortTransaction':
+      await session.abortTransaction(driverOptions(args));
+      return { value: undefined };
+    case 'endSession':
+      await session.endSession();
+      return { value: undefined };
+    case 'withTransaction': {
+      const { callback, ...rest } = args;
+      const operations = (callback as Document[] | undefined) ?? [];
+      await session.withTransaction(async () => {
+        for (const [index, operation] of operations.entries())
+          await ctx.runCallbackOperation(operation, index);
+      }, driverOptions(rest));
+      return { value: undefined };
+    }
+    case 'getSnapshotTime':
+      return { value: (session as unknown as { snapshotTime?: unknown }).snapshotTime };
+    default:
+      throw new UnsupportedFeature(`session operation ${name}`);
+  }
+}
+
+/** The lsid of the last two commandStartedEvents a client observed. */
+function lastTwoLsids(entity: ClientEntity): [Document, Document] {
+  const started = entity.events.filter((event) => event.type === 'commandStartedEvent');
+  if (started.length < 2) throw new Error(`fewer than two commands observed (${started.length})`);
+  const [a, b] = started.slice(-2).map((event) => event.command?.lsid as Document | undefined);
+  if (!a || !b) throw new Error('one of the last two commands has no lsid');
+  return [a, b];
+}
+
+function lsidHex(lsid: Document): string {
+  const id = lsid.id as { buffer?: Uint8Array } | undefined;
+  return id?.buffer ? Buffer.from(id.buffer).toString('hex') : JSON.stringify(lsid);
+}
+
 async function testRunnerOperation(
   ctx: OperationContext,
   name: string,
   args: Document,
 ): Promise<OperationResult> {
   switch (name) {
-    case 'failPoint':
-    case 'targetedFailPoint': {
-      const client = name === 'failPoint' ? ctx.entities.client(args.client as string) : undefined;
-      const entity = client ?? ctx.entities.clients()[0]?.[1];
-      if (!entity) throw new Error('no client for targetedFailPoint');
+    case 'failPoint': {
+      const entity = ctx.entities.client(args.client as string);
       const command = args.failPoint as Document;
       await entity.unobserved(() => entity.client.db('admin').command(command));
       ctx.recordFailPoint(entity, command.configureFailPoint as string);
+      return { value: undefined };
+    }
+    case 'targetedFailPoint': {
+      // The fail point goes to the mongos the session is pinned to; the format requires an error
+      // when the session is not pinned (always so on a replica set).
+      const session = ctx.entities.session(args.session as string);
+      if (!session.isPinned) throw new Error('targetedFailPoint: the session is not pinned to a mongos');
+      const entity = ctx.entities.clientOfSession(args.session as string);
+      const command = args.failPoint as Document;
+      await entity.unobserved(() => entity.client.db('admin').command(command));
+      ctx.recordFailPoint(entity, command.configureFailPoint as string);
+      return { value: undefined };
+    }
+    case 'assertSessionTransactionState': {
+      const state = sessionTransactionState(ctx.entities.session(args.session as string));
+      if (!transactionStateMatches(String(args.state), state))
+        throw new Error(`${name}: expected ${String(args.state)}, the session is in ${state}`);
+      return { value: undefined };
+    }
+    case 'assertSessionPinned':
+    case 'assertSessionUnpinned': {
+      const pinned = ctx.entities.session(args.session as string).isPinned;
+      if (pinned !== (name === 'assertSessionPinned'))
+        throw new Error(`${name}: the session is ${pinned ? '' : 'not '}pinned`);
+      return { value: undefined };
+    }
+    case 'assertSessionDirty':
+    case 'assertSessionNotDirty': {
+      const dirty = sessionIsDirty(ctx.entities.session(args.session as string));
+      if (dirty !== (name === 'assertSessionDirty'))
+        throw new Error(`${name}: the session is ${dirty ? '' : 'not '}dirty`);
+      return { value: undefined };
+    }
+    case 'assertSameLsidOnLastTwoCommands':
+    case 'assertDifferentLsidOnLastTwoCommands': {
+      const [a, b] = lastTwoLsids(ctx.entities.client(args.client as string));
+      const same = lsidHex(a) === lsidHex(b);
+      if (same !== (name === 'assertSameLsidOnLastTwoCommands'))
+        throw new Error(
+          `${name}: the lsids are ${same ? 'the same' : 'different'} (${lsidHex(a)}, ${lsidHex(b)})`,
+        );
       return { value: undefined };
     }
     case 'createEntities':
@@ -418,6 +541,6 @@ export async function executeOperation(ctx: OperationContext, operation: Documen
   if (target instanceof Collection) return collectionOperation(ctx, target, name, args);
   if (target instanceof ChangeStream || target instanceof AbstractCursor)
     return cursorOperation(target, name);
-  if (target instanceof ClientSession) throw new UnsupportedFeature(`session operation ${name}`);
+  if (target instanceof ClientSession) return sessionOperation(ctx, target, name, args);
   throw new Error(`entity ${String(operation.object)} does not support operations`);
 }

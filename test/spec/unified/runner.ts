@@ -285,47 +285,75 @@ function normalizeResult(value: unknown): unknown {
   return value;
 }
 
+/** An assertion that failed inside an operation: fails the test, never taken for an expected error. */
+export class AssertionFailure extends Error {}
+
+interface TestState {
+  ctx: OperationContext;
+  entities: EntityMap;
+  matcher: Matcher;
+  timeoutMS: number;
+}
+
+/**
+ * Executes one operation and checks its expectError / expectResult / saveResultAsEntity.
+ * Returns the error the operation raised, if any (expected or ignored), for withTransaction.
+ */
+async function runOperation(state: TestState, operation: Document, label: string): Promise<unknown> {
+  let result: { value: unknown; iterable?: boolean } | undefined;
+  let error: unknown;
+  try {
+    result = await withTimeout(executeOperation(state.ctx, operation), state.timeoutMS, label);
+  } catch (caught) {
+    if (caught instanceof UnsupportedFeature || caught instanceof AssertionFailure) throw caught;
+    error = caught;
+  }
+  if (operation.ignoreResultAndError === true) return error;
+  try {
+    if (operation.expectError !== undefined) {
+      if (error === undefined) throw new MatchError('expected an error, the operation succeeded');
+      assertError(operation.expectError as Document, error, state.matcher);
+      return error;
+    }
+    if (error !== undefined) throw new MatchError(`unexpected error: ${String(error)}`);
+    const value = normalizeResult(result?.value);
+    if (operation.expectResult !== undefined) {
+      if (result?.iterable) state.matcher.matchResultList(operation.expectResult, value as unknown[]);
+      else state.matcher.match(operation.expectResult, value === null ? null : value, true);
+    }
+    if (operation.saveResultAsEntity !== undefined)
+      state.entities.set(operation.saveResultAsEntity as string, value);
+  } catch (failure) {
+    throw new AssertionFailure(`${label}: ${failure instanceof Error ? failure.message : String(failure)}`);
+  }
+  return undefined;
+}
+
 async function runTest(file: Document, test: Document, options: RunFileOptions): Promise<void> {
   const entities = new EntityMap(options.uri);
   const failPoints: string[] = [];
+  let current = '';
   const ctx: OperationContext = {
     entities,
     recordFailPoint: (_client, name) => failPoints.push(name),
     internalDb: (name) => options.internal.db(name),
+    runCallbackOperation: async (operation, index) => {
+      const error = await runOperation(
+        state,
+        operation,
+        `${current} callback operation ${index} (${String(operation.name)})`,
+      );
+      if (error !== undefined) throw error;
+    },
   };
   const matcher = new Matcher(entities.lookup());
-  const timeoutMS = options.operationTimeoutMS ?? 15000;
+  const state: TestState = { ctx, entities, matcher, timeoutMS: options.operationTimeoutMS ?? 15000 };
   try {
     await setUpInitialData(options.internal, file.initialData as Document[] | undefined);
     entities.create((file.createEntities as Document[] | undefined) ?? []);
     for (const [index, operation] of (test.operations as Document[]).entries()) {
-      const label = `operation ${index} (${String(operation.name)})`;
-      let result: { value: unknown; iterable?: boolean } | undefined;
-      let error: unknown;
-      try {
-        result = await withTimeout(executeOperation(ctx, operation), timeoutMS, label);
-      } catch (caught) {
-        if (caught instanceof UnsupportedFeature) throw caught;
-        error = caught;
-      }
-      if (operation.ignoreResultAndError === true) continue;
-      try {
-        if (operation.expectError !== undefined) {
-          if (error === undefined) throw new MatchError('expected an error, the operation succeeded');
-          assertError(operation.expectError as Document, error, matcher);
-          continue;
-        }
-        if (error !== undefined) throw new MatchError(`unexpected error: ${String(error)}`);
-        const value = normalizeResult(result?.value);
-        if (operation.expectResult !== undefined) {
-          if (result?.iterable) matcher.matchResultList(operation.expectResult, value as unknown[]);
-          else matcher.match(operation.expectResult, value === null ? null : value, true);
-        }
-        if (operation.saveResultAsEntity !== undefined)
-          entities.set(operation.saveResultAsEntity as string, value);
-      } catch (failure) {
-        throw new Error(`${label}: ${failure instanceof Error ? failure.message : String(failure)}`);
-      }
+      current = `operation ${index} (${String(operation.name)})`;
+      await runOperation(state, operation, current);
     }
     for (const expected of (test.expectEvents as Document[] | undefined) ?? []) {
       const eventType = (expected.eventType as string | undefined) ?? 'command';

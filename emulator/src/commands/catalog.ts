@@ -4,10 +4,11 @@ import { type Document, Int32, Long } from 'bson';
 import { deserializeExact } from '../bson';
 import { ArrayCursorSource } from '../cursor';
 import { CommandError, ErrorCodes } from '../errors';
-import { compileFilter, compareValues, parseCollationSpec, toNumber } from '../query';
+import { collationDocument, compileFilter, compareValues, parseCollationSpec, toNumber } from '../query';
 import { validatePipeline } from '../query/aggregate';
 import { validateCollectionName, validateDatabaseName, type ViewDefinition } from '../storage/catalog';
 import type { Collection, IndexSpec } from '../storage/collection';
+import { storedIndexSpec } from '../storage/index-spec';
 import type { CommandContext, CommandTable } from './context';
 import { collectionNameOf } from './crud';
 import { collectionStats, toInt32Counts } from './stats';
@@ -102,10 +103,13 @@ function create(ctx: CommandContext): Document {
       });
     options[key] = value;
   }
+  // mongod builds the _id index from `idIndex` and keeps it out of the collection's options
+  // (listCollections shows the index as `idIndex`, never in `options`).
+  delete options.idIndex;
   if (options.collation !== undefined) {
     // mongod stores the full spec (defaults filled in) and drops the simple collation.
     const collation = parseCollationSpec(options.collation);
-    if (collation) options.collation = { ...collation, version: '57.1' };
+    if (collation) options.collation = collationDocument(collation);
     else delete options.collation;
   }
   const existing = ctx.engine.catalog.collection(dbName, name) ?? ctx.engine.catalog.view(dbName, name);
@@ -292,15 +296,7 @@ function normalizeIndexSpec(collection: Collection | undefined, raw: Document): 
       'TTL indexes are single-field indexes, compound indexes do not support TTL',
     );
   }
-  const spec: IndexSpec = { v: 2, key, name: raw.name };
-  for (const [option, value] of Object.entries(raw)) {
-    if (option === 'v' || option === 'key' || option === 'name' || option === 'ns' || option === 'background')
-      continue;
-    spec[option] = value;
-  }
-  if (collection?.options.collation && spec.collation === undefined)
-    spec.collation = collection.options.collation;
-  return spec;
+  return storedIndexSpec(raw, collection?.options.collation as Document | undefined) as IndexSpec;
 }
 
 function sameIndexOptions(a: IndexSpec, b: IndexSpec): boolean {

@@ -130,16 +130,17 @@ export function parseCollationSpec(value: unknown): CollationSpec | undefined {
       );
     return undefined;
   }
+  const defaults = localeDefaults(locale);
   const spec: CollationSpec = {
     locale,
     caseLevel: false,
-    caseFirst: 'off',
+    caseFirst: defaults.caseFirst,
     strength: 3,
     numericOrdering: false,
-    alternate: 'non-ignorable',
+    alternate: defaults.alternate,
     maxVariable: 'punct',
-    normalization: false,
-    backwards: false,
+    normalization: defaults.normalization,
+    backwards: defaults.backwards,
   };
   for (const field of BOOLEAN_FIELDS) {
     const v = value[field];
@@ -170,6 +171,52 @@ export function parseCollationSpec(value: unknown): CollationSpec | undefined {
   }
   localeTag(locale);
   return spec;
+}
+
+/** The ICU version mongod reports as a collation's `version`. */
+export const COLLATION_VERSION = '57.1';
+
+/** A collation spec as mongod stores and reports it: every field, then `version`. */
+export function collationDocument(spec: CollationSpec): Document {
+  return { ...spec, version: COLLATION_VERSION };
+}
+
+type LocaleDefaults = Pick<CollationSpec, 'caseFirst' | 'alternate' | 'normalization' | 'backwards'>;
+
+// CLDR tailorings that switch normalization on (`[normalization on]`); Intl always normalizes, so
+// this one setting cannot be read back from the collator.
+const NORMALIZING_LANGUAGES = new Set(['vi', 'as', 'bn']);
+
+const localeDefaultsCache = new Map<string, LocaleDefaults>();
+
+/**
+ * The settings a locale's ICU tailoring changes from the root (the per-locale rows of mongod's
+ * "Collation Default Parameters"): caseFirst (da, mt: upper), alternate (th: shifted), backwards
+ * (fr_CA) and normalization. Read from ICU itself where Intl exposes them.
+ */
+function localeDefaults(locale: string): LocaleDefaults {
+  let defaults = localeDefaultsCache.get(locale);
+  if (defaults) return defaults;
+  let resolved: Intl.ResolvedCollatorOptions | undefined;
+  let backwards = false;
+  try {
+    const collator = new Intl.Collator(localeTag(locale), { usage: 'sort' });
+    resolved = collator.resolvedOptions();
+    // Backwards secondary ordering (French accents): côte sorts before coté.
+    backwards = collator.compare('cot\u00e9', 'c\u00f4te') > 0;
+  } catch {
+    // An invalid locale: parseCollationSpec rejects it afterwards.
+  }
+  const caseFirst =
+    resolved?.caseFirst === 'upper' || resolved?.caseFirst === 'lower' ? resolved.caseFirst : 'off';
+  defaults = {
+    caseFirst,
+    alternate: resolved?.ignorePunctuation === true ? 'shifted' : 'non-ignorable',
+    normalization: NORMALIZING_LANGUAGES.has(locale.split(/[_@]/)[0]),
+    backwards,
+  };
+  localeDefaultsCache.set(locale, defaults);
+  return defaults;
 }
 
 /** The collation a spec describes (undefined for simple). Collators are built once per spec. */

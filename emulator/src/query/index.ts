@@ -12,5 +12,11 @@ export {
 } from './update';
 export { compileProjection } from './projection';
 export { compileSort } from './sort';
-export { parseCollation, parseCollationSpec, resolveCollation, type Collation } from './collation';
+export {
+  collationDocument,
+  parseCollation,
+  parseCollationSpec,
+  resolveCollation,
+  type Collation,
+} from './collation';
 export { evaluateLet } from './expression';

@@ -30,13 +30,6 @@ function coerceToString(name: string, value: unknown): string {
   throw expressionError(16007, `can't convert from BSON type ${typeNameOf(value)} to String (in ${name})`);
 }
 
-function requireString(name: string, value: unknown, code: number): string {
-  if (typeof value !== 'string') {
-    throw expressionError(code, `${name} requires a string argument, found: ${typeNameOf(value)}`);
-  }
-  return value;
-}
-
 function integralArg(name: string, value: unknown, what: string): number {
   if (!isNumeric(value) || !Number.isInteger(toJsNumber(value))) {
     throw expressionError(
@@ -184,29 +177,71 @@ function trim(name: string, left: boolean, right: boolean): OperatorFn {
   };
 }
 
-function indexOf(name: string, units: (s: string) => ArrayLike<string | number>): OperatorFn {
+/**
+ * A start or end index of $indexOfBytes / $indexOfCP, as mongod checks it: an integral value
+ * (40096; the message lacks its space in mongod too) that is not negative (40097).
+ */
+function indexOfBound(name: string, value: unknown, what: string): number {
+  const n = isNumeric(value) ? toJsNumber(value) : NaN;
+  if (!Number.isInteger(n) || Math.abs(n) > 2147483647) {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw expressionError(
+      40096,
+      `${name}requires an integral ${what}, found a value of type: ${typeNameOf(value)}, with value: ${shown}`,
+    );
+  }
+  if (n < 0) throw expressionError(40097, `${name} requires a nonnegative ${what}, found: ${n}`);
+  return n;
+}
+
+function hasTokenAt(
+  haystack: ArrayLike<string | number>,
+  needle: ArrayLike<string | number>,
+  i: number,
+): boolean {
+  if (i + needle.length > haystack.length) return false;
+  for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) return false;
+  return true;
+}
+
+/**
+ * $indexOfBytes and $indexOfCP (evaluate_string.cpp). Both clamp the end to the input's length
+ * and answer -1 when it lies before the start. $indexOfBytes searches the input cut at the end
+ * (`input.substr(0, end).find(token, start)`): a match must fit before the end. $indexOfCP tries
+ * each code point from the start while it is before the end, comparing against the whole input:
+ * a match must only start before the end.
+ */
+function indexOf(name: '$indexOfBytes' | '$indexOfCP'): OperatorFn {
+  const codePoints = name === '$indexOfCP';
   return (args, scope) => {
     const [input, token, startValue, endValue] = evaluatedArgs(name, args, scope, 2, 4);
     if (isNullish(input)) return null;
-    requireString(name, input, 40091);
+    if (typeof input !== 'string')
+      throw expressionError(
+        codePoints ? 40093 : 40091,
+        `${name} requires a string as the first argument, found: ${typeNameOf(input)}`,
+      );
     if (typeof token !== 'string')
       throw expressionError(
-        40092,
+        codePoints ? 40094 : 40092,
         `${name} requires a string as the second argument, found: ${typeNameOf(token)}`,
       );
-    const haystack: (string | number)[] = Array.from(units(input as string));
-    const needle: (string | number)[] = Array.from(units(token));
-    const start = startValue === undefined ? 0 : integralArg(name, startValue, 'starting index');
+    const units = (s: string): ArrayLike<string | number> => (codePoints ? Array.from(s) : utf8.encode(s));
+    const haystack = units(input);
+    const needle = units(token);
+    const start = startValue === undefined ? 0 : indexOfBound(name, startValue, 'starting index');
     const end =
       endValue === undefined
         ? haystack.length
-        : Math.min(haystack.length, integralArg(name, endValue, 'ending index'));
-    if (start < 0 || (endValue !== undefined && toJsNumber(endValue) < 0)) {
-      throw expressionError(40097, `${name} requires a nonnegative start and end index`);
+        : Math.min(haystack.length, indexOfBound(name, endValue, 'ending index'));
+    if (codePoints) {
+      if (end < start) return makeInt(-1);
+      if (haystack.length === 0 && needle.length === 0) return makeInt(0);
+      for (let i = start; i < end; i++) if (hasTokenAt(haystack, needle, i)) return makeInt(i);
+      return makeInt(-1);
     }
-    for (let i = start; i + needle.length <= end; i++) {
-      if (needle.every((unit, j) => haystack[i + j] === unit)) return makeInt(i);
-    }
+    if (start > haystack.length || end < start) return makeInt(-1);
+    for (let i = start; i + needle.length <= end; i++) if (hasTokenAt(haystack, needle, i)) return makeInt(i);
     return makeInt(-1);
   };
 }
@@ -305,8 +340,8 @@ export const stringOperators: Record<string, OperatorFn> = {
   $trim: trim('$trim', true, true),
   $ltrim: trim('$ltrim', true, false),
   $rtrim: trim('$rtrim', false, true),
-  $indexOfCP: indexOf('$indexOfCP', (s) => Array.from(s)),
-  $indexOfBytes: indexOf('$indexOfBytes', (s) => Array.from(utf8.encode(s))),
+  $indexOfCP: indexOf('$indexOfCP'),
+  $indexOfBytes: indexOf('$indexOfBytes'),
   $strcasecmp: (args, scope) => {
     const [left, right] = evaluatedArgs('$strcasecmp', args, scope, 2).map((v) =>
       coerceToString('$strcasecmp', v).toUpperCase(),

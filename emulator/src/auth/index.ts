@@ -7,6 +7,7 @@ import { formatCommandForError } from './format';
 import { CLUSTER, type Privilege, PrivilegeSet } from './privileges';
 import { ROOT_ONLY, UNAUTHENTICATED_COMMANDS, requiredPrivileges } from './required-privileges';
 import { SaslService } from './sasl';
+import { systemRoleDocument, systemUserDocument } from './system-collections';
 import { DEFAULT_ITERATIONS, SCRAM_MECHANISMS, type ScramMechanism } from './scram';
 import { userManagementCommands } from './user-commands';
 import { type ResolvedRoles, type RoleRef, UserStore, roleKey } from './user-store';
@@ -98,6 +99,18 @@ export class AuthManager {
   hasClusterAction(conn: ConnectionState, action: string): boolean {
     if (!this.enabled) return true;
     return this.holds(this.authorityOf(conn), { resource: CLUSTER, actions: [action] });
+  }
+
+  /** The documents of admin.system.users or admin.system.roles, as mongod stores them, in `_id` order. */
+  systemCollectionDocuments(name: 'system.users' | 'system.roles'): Document[] {
+    return name === 'system.users'
+      ? this.store.listUsers().map(systemUserDocument)
+      : this.store.listCustomRoles().map(systemRoleDocument);
+  }
+
+  /** Whether any user exists (mongod writes the authSchema document with the first user). */
+  get hasUsers(): boolean {
+    return this.store.listUsers().length > 0;
   }
 
   privilegesOf(conn: ConnectionState): Privilege[] {

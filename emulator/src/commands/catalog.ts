@@ -14,6 +14,7 @@ import { collectionNameOf } from './crud';
 import { collectionStats, toInt32Counts } from './stats';
 import { createCollectionRecorded } from './writeOps';
 import { RawBatch } from '../wire';
+import { oplogCollStats } from './system-namespaces';
 
 const CREATE_OPTIONS = new Set([
   'capped',
@@ -664,6 +665,8 @@ function listIndexes(ctx: CommandContext): Promise<Document> {
 function collStats(ctx: CommandContext): Document {
   const { dbName, engine } = ctx;
   const name = collectionNameOf(ctx);
+  const oplogStats = oplogCollStats(ctx, dbName, name);
+  if (oplogStats) return toInt32Counts(oplogStats);
   const collection = engine.catalog.collection(dbName, name);
   if (!collection)
     throw new CommandError(ErrorCodes.NamespaceNotFound, `Collection [${dbName}.${name}] not found.`);

@@ -18,10 +18,12 @@ import {
 import { compareValues } from '../query/compare';
 import { runPipeline, validatePipeline } from '../query/aggregate';
 import type { Collection } from '../storage/collection';
+import { indexUsage } from '../storage/index-usage';
 import type { CommandContext, CommandTable } from './context';
 import { collectionNameOf } from './crud';
 import { scanCollection, scanRaw } from './scan';
 import { collectionStats } from './stats';
+import { findOnSystemNamespace, systemNamespaceDocuments } from './system-namespaces';
 import { RawBatch } from '../wire';
 import { deleteDocument, insertDocument, resolveCollectionForWrite, writeNewVersion } from './writeOps';
 
@@ -108,6 +110,8 @@ async function find(ctx: CommandContext): Promise<Document> {
       ErrorCodes.TypeMismatch,
       "BSON field 'find.filter' is the wrong type, expected type 'object'",
     );
+  const system = await findOnSystemNamespace(ctx, dbName, collName);
+  if (system) return system;
   const view = engine.catalog.view(dbName, collName);
   if (view) {
     const pipeline: Document[] = [{ $match: filter }];
@@ -332,6 +336,11 @@ function runViewPipeline(ctx: CommandContext, db: string, name: string, extra: D
  * not read their input ($collStats, $documents) or stop early ($limit) decode little or nothing.
  */
 function* streamDocuments(ctx: CommandContext, db: string, coll: string): Generator<Document> {
+  const system = systemNamespaceDocuments(ctx, db, coll);
+  if (system) {
+    yield* system;
+    return;
+  }
   const collection = ctx.engine.catalog.collection(db, coll);
   if (!collection) {
     yield* loadDocuments(ctx, db, coll);
@@ -351,6 +360,22 @@ function loadDocuments(ctx: CommandContext, db: string, coll: string): Document[
   for (const stored of collection.readView(ctx.transaction).naturalOrder())
     docs.push(deserializeExact(stored.raw));
   return docs;
+}
+
+/** $indexStats: per index its name, key, host, accesses since its creation, and stored spec. */
+function indexStatsDocuments(ctx: CommandContext, db: string, coll: string): Document[] {
+  const collection = ctx.engine.catalog.collection(db, coll);
+  if (!collection) return [];
+  return collection.indexes.map((spec) => {
+    const usage = indexUsage(spec);
+    return {
+      name: spec.name,
+      key: spec.key,
+      host: ctx.engine.options.hostAndPort,
+      accesses: { ops: Long.fromNumber(usage.ops), since: usage.since },
+      spec: { ...spec },
+    };
+  });
 }
 
 function pipelineContext(ctx: CommandContext, db: string, coll: string) {
@@ -379,6 +404,7 @@ function pipelineContext(ctx: CommandContext, db: string, coll: string) {
         };
       return out;
     },
+    indexStats: () => indexStatsDocuments(ctx, db, coll),
     variables: evaluateLet(ctx.command.let as Document | undefined),
     collation: resolveCollation(
       ctx.command.collation,

@@ -395,9 +395,15 @@ function expectNonResumable(error: MongoServerError, code: number, codeName: str
 }
 
 /** A resume token with `_data` for an event at (t, i) and transaction index `op`. */
+/**
+ * A v1 event token as mongod spells one (KeyString: 82 timestamp, 2B02 version 1, 2C0100 event
+ * type 128, the txnOpIndex, 6E fromInvalidate false, 04 end), without UUID or documentKey.
+ */
 function eventToken(ts: Timestamp, op: number): Document {
-  const hex = (value: number) => value.toString(16).toUpperCase().padStart(8, '0');
-  return { _data: `82${hex(ts.high)}${hex(ts.low)}${hex(op)}00` };
+  const hex = (value: number, width: number) => value.toString(16).toUpperCase().padStart(width, '0');
+  if (op < 0 || op > 127) throw new Error('eventToken: txnOpIndex out of range for this helper');
+  const txnOpIndex = op === 0 ? '29' : `2B${hex(op * 2, 2)}`;
+  return { _data: `82${hex(ts.high, 8)}${hex(ts.low, 8)}2B022C0100${txnOpIndex}6E04` };
 }
 
 describe('resume points the history cannot serve', () => {

@@ -19,16 +19,21 @@ import type { Oplog, OplogEntry } from '../oplog';
 import { buildChangeEvent, buildInvalidateEvent, classifyEntry, type DocumentLookup } from './events';
 import {
   AFTER_ALL_OPS,
+  BEFORE_ALL_OPS,
   comparePositionKey,
   encodeResumeToken,
   entryOpIndex,
+  entryToken,
+  highWaterMarkAt,
   isEntryAfter,
+  nextTick,
   positionAfterToken,
   positionBefore,
   positionOfEntry,
   positionThrough,
-  tokenForPosition,
+  type ResumeToken,
   type ResumeTokenData,
+  type ResumeTokenVersion,
   type StreamPosition,
 } from './resume-token';
 import type { ChangeStreamSpec, StreamScope } from './spec';
@@ -58,12 +63,8 @@ function historyLost(): CommandError {
 }
 
 /** mongod names the first event past the missing token (in `Document::toString` form). */
-function resumeTokenNotFound(surpassing: OplogEntry): CommandError {
-  const token = encodeResumeToken({
-    clusterTime: surpassing.ts,
-    txnOpIndex: entryOpIndex(surpassing),
-    kind: 'event',
-  });
+function resumeTokenNotFound(surpassing: OplogEntry, version: ResumeTokenVersion): CommandError {
+  const token = entryToken(surpassing, version);
   return new CommandError(
     ErrorCodes.ChangeStreamFatalError,
     `cannot resume stream; the resume token was not found. {_data: "${token._data}"}`,
@@ -80,9 +81,7 @@ function compareTimestamps(a: Timestamp, b: Timestamp): number {
 /** The earliest cluster time whose entries a stream at `position` still has to read. */
 function firstTimeToRead(position: StreamPosition): Timestamp {
   if (position.op !== AFTER_ALL_OPS) return new Timestamp({ t: position.t, i: position.i });
-  return position.i < 0xffffffff
-    ? new Timestamp({ t: position.t, i: position.i + 1 })
-    : new Timestamp({ t: position.t + 1, i: 0 });
+  return nextTick(position.t, position.i);
 }
 
 /** An event (or invalidate) token from resumeAfter/startAfter that the stream has not met yet. */
@@ -112,6 +111,8 @@ export class ChangeStreamCursor implements CursorSource {
   /** Whether the start point was checked against the history (done with the first batch). */
   private startChecked = false;
   private pendingToken: PendingToken | undefined;
+  /** The token of the last event returned (or resumed from), for postBatchResumeToken. */
+  private lastEventToken: { token: ResumeToken; t: number; i: number } | undefined;
   private wake: (() => void) | undefined;
   private readonly lookupDocument: DocumentLookup;
 
@@ -152,17 +153,37 @@ export class ChangeStreamCursor implements CursorSource {
         ? (last._id as Document)
         : this.pendingToken !== undefined
           ? encodeResumeToken(this.pendingToken.data)
-          : tokenForPosition(this.position);
+          : this.tokenForPosition();
     return { docs, exhausted: this.invalidated || this.closed, postBatchResumeToken };
+  }
+
+  /**
+   * As mongod: a high-water mark at the time the stream has read up to (resuming from it reads
+   * that time again, whose entries produced nothing), unless an event at that time was returned,
+   * whose token then stands (it sorts after the mark).
+   */
+  private tokenForPosition(): ResumeToken {
+    const { t, i, op } = this.position;
+    if (op === BEFORE_ALL_OPS) return highWaterMarkAt(new Timestamp({ t, i }), this.spec.tokenVersion);
+    const last = this.lastEventToken;
+    if (last !== undefined && last.t === t && last.i === i) return last.token;
+    return highWaterMarkAt(new Timestamp({ t, i }), this.spec.tokenVersion);
+  }
+
+  private noteReturned(event: Document, entry: OplogEntry): void {
+    this.lastEventToken = { token: event._id as ResumeToken, t: entry.ts.t, i: entry.ts.i };
   }
 
   /** Where reading starts; checked against the history only when the first batch is computed. */
   private resolveStartPosition(): StreamPosition {
     const start = this.spec.start;
     switch (start.kind) {
-      case 'now':
+      case 'now': {
+        // From the tick after the latest time on, as mongod starts a new stream.
         this.startChecked = true;
-        return positionThrough(laterTimestamp(this.engine.latestClusterTime(), this.oplog.newest()?.ts));
+        const latest = laterTimestamp(this.engine.latestClusterTime(), this.oplog.newest()?.ts);
+        return positionBefore(nextTick(latest.t, latest.i));
+      }
       case 'atOperationTime':
         return positionBefore(start.ts);
       case 'resumeAfter':
@@ -171,6 +192,7 @@ export class ChangeStreamCursor implements CursorSource {
         if (start.token.kind === 'highWaterMark') return at;
         // Read from the token's own entry on, which must be the first one the stream meets.
         this.pendingToken = { data: start.token, at };
+        this.lastEventToken = { token: encodeResumeToken(start.token), t: at.t, i: at.i };
         return { ...at, op: at.op - 1 };
       }
     }
@@ -206,8 +228,9 @@ export class ChangeStreamCursor implements CursorSource {
     const invalidates = relevance === 'eventThenInvalidate' || relevance === 'invalidateOnly';
     const isTokenEntry =
       comparePositionKey(entry.ts.t, entry.ts.i, entryOpIndex(entry), pending.at) === 0 &&
-      (pending.data.kind === 'event' || invalidates);
-    if (!isTokenEntry) throw resumeTokenNotFound(entry);
+      (pending.data.kind === 'event' || invalidates) &&
+      this.namesEntry(pending.data, entry);
+    if (!isTokenEntry) throw resumeTokenNotFound(entry, this.spec.tokenVersion);
     this.pendingToken = undefined;
     // Resuming after the drop/rename itself: the stream's next event is its invalidate.
     if (pending.data.kind === 'event' && invalidates) {
@@ -215,6 +238,14 @@ export class ChangeStreamCursor implements CursorSource {
       else this.pendingInvalidate = entry;
     }
     return true;
+  }
+
+  /** Whether a token (of whatever version) is the one this history gives `entry`'s event. */
+  private namesEntry(data: ResumeTokenData, entry: OplogEntry): boolean {
+    if (data.version === 0) return true;
+    const kind = data.kind === 'invalidate' ? 'invalidate' : 'event';
+    const expected = entryToken(entry, data.version, kind, data.fragmentNum);
+    return expected._data === encodeResumeToken(data)._data;
   }
 
   /** Entries after `position` must all still be in the history. */
@@ -227,8 +258,11 @@ export class ChangeStreamCursor implements CursorSource {
 
   /** Emits the invalidate for `entry`, through the user's stages; the stream ends either way. */
   private invalidate(entry: OplogEntry, docs: Document[]): void {
-    const event = this.pipeline.apply(buildInvalidateEvent(entry));
-    if (event !== undefined) docs.push(event);
+    const event = this.pipeline.apply(buildInvalidateEvent(entry, this.spec.tokenVersion));
+    if (event !== undefined) {
+      docs.push(event);
+      this.noteReturned(event, entry);
+    }
     this.invalidated = true;
   }
 
@@ -265,6 +299,7 @@ export class ChangeStreamCursor implements CursorSource {
         const event = this.pipeline.apply(buildChangeEvent(entry, this.spec, this.lookupDocument));
         if (event !== undefined) {
           docs.push(event);
+          this.noteReturned(event, entry);
           bytes += entry.size + EVENT_OVERHEAD_BYTES;
         }
       }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { Binary, type Document, Long } from 'bson';
 import { CommandError } from '../errors';
 import type { OplogEntry } from '../oplog';
-import { encodeResumeToken } from './resume-token';
+import { entryToken, type ResumeTokenVersion } from './resume-token';
 import { INTERNAL_DATABASES, type ChangeStreamSpec, type StreamScope } from './spec';
 
 /** What an entry means to one stream. */
@@ -107,7 +107,7 @@ export function buildChangeEvent(
     if (txnNumber !== undefined) event.txnNumber = txnNumber;
     if (entry.lsid) event.lsid = { id: entry.lsid.id, uid: entry.lsid.uid ?? UNAUTHENTICATED_UID };
   }
-  event._id = encodeResumeToken({ clusterTime: entry.ts, txnOpIndex: entry.txnOpIndex ?? 0, kind: 'event' });
+  event._id = entryToken(entry, spec.tokenVersion);
   event.operationType = entry.op;
   event.clusterTime = entry.ts;
   if (expanded && entry.uuid !== undefined && entry.op !== 'dropDatabase') event.collectionUUID = entry.uuid;
@@ -167,9 +167,9 @@ export function buildChangeEvent(
 }
 
 /** The `invalidate` that ends a stream after the drop/rename/dropDatabase in `entry`. */
-export function buildInvalidateEvent(entry: OplogEntry): Document {
+export function buildInvalidateEvent(entry: OplogEntry, tokenVersion: ResumeTokenVersion): Document {
   return {
-    _id: encodeResumeToken({ clusterTime: entry.ts, txnOpIndex: entry.txnOpIndex ?? 0, kind: 'invalidate' }),
+    _id: entryToken(entry, tokenVersion, 'invalidate'),
     operationType: 'invalidate',
     clusterTime: entry.ts,
     wallTime: entry.wallTime,

@@ -12,6 +12,7 @@ export { computeUpdateDescription } from './update-description';
 export {
   encodeResumeToken,
   decodeResumeToken,
+  type ResumeToken,
   type ResumeTokenData,
   type ResumeTokenKind,
 } from './resume-token';
@@ -28,7 +29,8 @@ export function openChangeStream(
   scope: { db?: string; coll?: string },
 ): CursorSource {
   const engine: ChangeStreamEngine = ctx.engine;
-  const modes = parseChangeStreamModes(stage);
+  const serverVersion = (ctx.engine as { options?: { version?: string } }).options?.version;
+  const modes = parseChangeStreamModes(stage, serverVersion);
   if (!engine.isReplicaSet) {
     throw new CommandError(40573, 'The $changeStream stage is only supported on replica sets');
   }
@@ -45,6 +47,7 @@ export function openChangeStream(
     fullDocument: modes.fullDocument,
     fullDocumentBeforeChange: modes.fullDocumentBeforeChange,
     showExpandedEvents: modes.showExpandedEvents,
+    tokenVersion: modes.tokenVersion,
     start,
   };
   return new ChangeStreamCursor(engine, spec, streamScope, pipeline);

@@ -2,7 +2,7 @@
 // mongod's error codes.
 import { type Document, Timestamp } from 'bson';
 import { CommandError, ErrorCodes, badValue } from '../errors';
-import { decodeResumeToken, type ResumeTokenData } from './resume-token';
+import { decodeResumeToken, type ResumeTokenData, type ResumeTokenVersion } from './resume-token';
 
 export type FullDocumentMode = 'default' | 'updateLookup' | 'whenAvailable' | 'required';
 export type FullDocumentBeforeChangeMode = 'off' | 'whenAvailable' | 'required';
@@ -20,6 +20,8 @@ export interface ChangeStreamSpec {
   fullDocument: FullDocumentMode;
   fullDocumentBeforeChange: FullDocumentBeforeChangeMode;
   showExpandedEvents: boolean;
+  /** The resume token version the stream writes (mongod 6.1+ writes v2 unless told otherwise). */
+  tokenVersion: ResumeTokenVersion;
   start: StartPoint;
 }
 
@@ -109,7 +111,10 @@ export function resolveScope(scope: { db?: string; coll?: string }, spec: Docume
 }
 
 /** The modes of a $changeStream stage: unknown options (40415) and bad values fail here. */
-export function parseChangeStreamModes(raw: unknown): Omit<ChangeStreamSpec, 'start'> & { raw: Document } {
+export function parseChangeStreamModes(
+  raw: unknown,
+  serverVersion = '8.0',
+): Omit<ChangeStreamSpec, 'start'> & { raw: Document } {
   if (!isObject(raw)) {
     throw new CommandError(50808, '$changeStream stage expects a document as argument');
   }
@@ -121,7 +126,9 @@ export function parseChangeStreamModes(raw: unknown): Omit<ChangeStreamSpec, 'st
   const fullDocumentBeforeChange = enumOption(raw, 'fullDocumentBeforeChange', BEFORE_CHANGE_MODES, 'off');
   const showExpandedEvents = booleanOption(raw, 'showExpandedEvents');
   booleanOption(raw, 'allChangesForCluster');
-  return { fullDocument, fullDocumentBeforeChange, showExpandedEvents, raw };
+  const v2ByDefault = parseFloat(serverVersion) >= 6.1;
+  const tokenVersion = (raw.$_generateV2ResumeTokens ?? v2ByDefault) === true ? 2 : 1;
+  return { fullDocument, fullDocumentBeforeChange, showExpandedEvents, tokenVersion, raw };
 }
 
 /** Where the stream starts: resumeAfter/startAfter/startAtOperationTime, validated together. */

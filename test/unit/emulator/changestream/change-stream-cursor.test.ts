@@ -1,7 +1,11 @@
 import { type Document, Long, Timestamp, UUID } from 'bson';
-import { decodeResumeToken } from '../../../../emulator/src/changestream/resume-token';
+import {
+  decodeResumeToken,
+  highWaterMarkAt,
+  nextTick,
+} from '../../../../emulator/src/changestream/resume-token';
 import type { CursorSource } from '../../../../emulator/src/cursor';
-import { FakeEngine, uuidA, insert, open, drain, errorOfNext, hex, tokenAt } from './fake-engine';
+import { FakeEngine, uuidA, insert, open, drain, errorOfNext, insertToken, newestToken } from './fake-engine';
 
 describe('invalidation', () => {
   it('ends a collection stream after a drop, with an invalidate following the drop', async () => {
@@ -152,7 +156,7 @@ describe('start points and history', () => {
     expect(
       (await drain(open(engine, { startAtOperationTime: longAgo }))).map((e) => e.documentKey._id),
     ).toEqual([1]);
-    const mark = { _data: '82' + '5F5E1000' + '00000001' + 'FFFFFFFF' + 'FF' };
+    const mark = highWaterMarkAt(new Timestamp({ t: 0x5f5e1000, i: 1 }), 2);
     expect(await drain(open(engine, { resumeAfter: mark }))).toHaveLength(1);
   });
 
@@ -162,26 +166,28 @@ describe('start points and history', () => {
     const inserted = engine.append(insert('app', 'users', { _id: 2 }));
     engine.append(insert('app', 'users', { _id: 3 }));
     // An event at a time that is in the history, but at an index no entry has.
-    const fabricated = {
-      _data: '82' + hex(inserted.t) + hex(inserted.i) + '00000005' + '00',
-    };
+    const fabricated = insertToken(inserted, 2, 5);
     for (const option of ['resumeAfter', 'startAfter']) {
       const error = await errorOfNext(open(engine, { [option]: fabricated }));
       expect(error.code).toBe(280);
       expect(error.codeName).toBe('ChangeStreamFatalError');
       expect(error.errorLabels).toEqual(['NonResumableChangeStreamError']);
-      const next = tokenAt(engine.oplog.newest()?.ts as Timestamp);
+      const next = newestToken(engine)._data;
       expect(error.message).toBe(`cannot resume stream; the resume token was not found. {_data: "${next}"}`);
     }
     // A token older than every entry of a history never trimmed: the first entry surpasses it.
-    const older = { _data: '82' + '5F5E1000' + '00000001' + '00000000' + '00' };
+    const older = insertToken(new Timestamp({ t: 0x5f5e1000, i: 1 }), 1);
     expect((await errorOfNext(open(engine, { resumeAfter: older }))).code).toBe(280);
+    // The right position with another document (or collection) is not this history's token either.
+    const firstTs = engine.oplog.oldest()?.ts as Timestamp;
+    expect((await errorOfNext(open(engine, { resumeAfter: insertToken(firstTs, 99) }))).code).toBe(280);
+    expect(await drain(open(engine, { resumeAfter: insertToken(firstTs, 1) }))).toHaveLength(2);
   });
 
   it('needs the token entry to be one the stream shows, expanded events included', async () => {
     const engine = new FakeEngine();
     const elsewhere = engine.append(insert('app', 'other', { _id: 1 }));
-    const otherToken = { _data: tokenAt(elsewhere) };
+    const otherToken = insertToken(elsewhere, 1);
     const stream = open(engine, { resumeAfter: otherToken });
     // Entries of other namespaces are passed over: nothing shows yet that the token is foreign.
     expect(await stream.next(10, 0)).toMatchObject({ docs: [], postBatchResumeToken: otherToken });
@@ -194,7 +200,7 @@ describe('start points and history', () => {
     engine.append(insert('app', 'users', { _id: 1 }));
     const now = engine.latestClusterTime();
     // The second entry of a transaction two ticks ahead: no entry will have that position.
-    const future = { _data: '82' + hex(now.t) + hex(now.i + 2) + '00000001' + '00' };
+    const future = insertToken(new Timestamp({ t: now.t, i: now.i + 2 }), 2, 1);
     const stream = open(engine, { resumeAfter: future });
     expect(await stream.next(10, 0)).toMatchObject({ docs: [], postBatchResumeToken: future });
     engine.append(insert('app', 'users', { _id: 2 }));
@@ -205,7 +211,7 @@ describe('start points and history', () => {
     // A start time or a high-water mark in the future just waits for it.
     const later = new Timestamp({ t: now.t + 10, i: 0 });
     const atTime = open(engine, { startAtOperationTime: later });
-    const mark = { _data: '82' + hex(later.t) + hex(0) + 'FFFFFFFF' + 'FF' };
+    const mark = highWaterMarkAt(later, 2);
     const afterMark = open(engine, { resumeAfter: mark });
     engine.append(insert('app', 'users', { _id: 5 }));
     expect((await atTime.next(10, 0)).docs).toEqual([]);
@@ -256,7 +262,9 @@ describe('batches and waiting', () => {
     const initial = await stream.next(10, 0);
     const initialToken = decodeResumeToken(initial.postBatchResumeToken);
     expect(initialToken.kind).toBe('highWaterMark');
-    expect(initialToken.clusterTime.equals(engine.latestClusterTime())).toBe(true);
+    // mongod starts a new stream at the tick after the latest time, and reports a mark there.
+    const latest = engine.latestClusterTime();
+    expect(initialToken.clusterTime.equals(nextTick(latest.t, latest.i))).toBe(true);
 
     engine.append(insert('app', 'users', { _id: 1 }));
     const withEvent = await stream.next(10, 0);

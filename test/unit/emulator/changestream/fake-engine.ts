@@ -6,6 +6,11 @@ import type { CommandContext } from '../../../../emulator/src/commands/context';
 import type { CursorSource } from '../../../../emulator/src/cursor';
 import { CommandError } from '../../../../emulator/src/errors';
 import { Oplog, type OplogEntry } from '../../../../emulator/src/oplog';
+import {
+  encodeResumeToken,
+  entryToken,
+  type ResumeToken,
+} from '../../../../emulator/src/changestream/resume-token';
 
 /** A stand-in for the server core: a real history, a clock and a document store. */
 export class FakeEngine implements ChangeStreamEngine {
@@ -95,13 +100,21 @@ export async function errorOfNext(source: CursorSource): Promise<CommandError> {
   throw new Error('expected a CommandError');
 }
 
-export function hex(value: number): string {
-  return value.toString(16).toUpperCase().padStart(8, '0');
+/** A v2 event token, as mongod writes it, for an insert of `_id` into app.users (uuidA) at `ts`. */
+export function insertToken(ts: Timestamp, id: unknown, txnOpIndex = 0, uuid: UUID = uuidA): ResumeToken {
+  return encodeResumeToken({
+    clusterTime: ts,
+    version: 2,
+    kind: 'event',
+    txnOpIndex,
+    uuid,
+    eventIdentifier: { operationType: 'insert', documentKey: { _id: id } },
+  });
 }
 
-/** The `_data` of the event token for an entry outside transactions at `ts`. */
-export function tokenAt(ts: Timestamp): string {
-  return '82' + hex(ts.t) + hex(ts.i) + '00000000' + '00';
+/** The token the stream gives the newest entry's event. */
+export function newestToken(engine: FakeEngine): ResumeToken {
+  return entryToken(engine.oplog.newest() as OplogEntry, 2);
 }
 
 export function errorOf(fn: () => unknown): CommandError {

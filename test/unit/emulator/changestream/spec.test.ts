@@ -1,5 +1,7 @@
 import { Timestamp } from 'bson';
-import { FakeEngine, uuidA, insert, open, errorOf } from './fake-engine';
+import { FakeEngine, uuidA, insert, open, errorOf, insertToken } from './fake-engine';
+import { entryToken } from '../../../../emulator/src/changestream/resume-token';
+import type { OplogEntry } from '../../../../emulator/src/oplog';
 
 describe('openChangeStream validation', () => {
   const engine = new FakeEngine();
@@ -8,7 +10,7 @@ describe('openChangeStream validation', () => {
     expect(errorOf(() => open(engine, { bogus: 1 })).code).toBe(40415);
     expect(errorOf(() => open(engine, { fullDocument: 'sometimes' })).code).toBe(2);
     expect(errorOf(() => open(engine, { fullDocumentBeforeChange: 'yes' })).code).toBe(2);
-    const token = { _data: '82' + '6553F100'.padEnd(26, '0') };
+    const token = insertToken(new Timestamp({ t: 0x6553f100, i: 0 }), 1);
     expect(errorOf(() => open(engine, { resumeAfter: token, startAfter: token })).code).toBe(50865);
     expect(
       errorOf(() => open(engine, { resumeAfter: token, startAtOperationTime: new Timestamp({ t: 1, i: 1 }) }))
@@ -34,14 +36,8 @@ describe('openChangeStream validation', () => {
     const local = new FakeEngine();
     local.append(insert('app', 'users', { _id: 1 }));
     const ts = local.append({ op: 'drop', db: 'app', coll: 'users', uuid: uuidA });
-    const invalidateToken = {
-      _data:
-        '82' +
-        ts.t.toString(16).toUpperCase().padStart(8, '0') +
-        ts.i.toString(16).padStart(8, '0') +
-        '00000000' +
-        '01',
-    };
+    expect(ts).toBeDefined();
+    const invalidateToken = entryToken(local.oplog.newest() as OplogEntry, 2, 'invalidate');
     expect(errorOf(() => open(local, { resumeAfter: invalidateToken })).code).toBe(260);
     expect(() => open(local, { startAfter: invalidateToken })).not.toThrow();
   });

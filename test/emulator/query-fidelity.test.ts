@@ -1,6 +1,6 @@
 // Query-side fidelity through the real driver: $indexOfCP/$indexOfBytes bounds, $indexStats,
 // $toHashedIndexKey, and mongod's errors for the query features the emulator does not implement.
-import { MongoClient, type Db, type Document } from 'mongodb';
+import { Long, MongoClient, type Db, type Document } from 'mongodb';
 import { startEmulator, type RunningEmulator } from '../../emulator';
 
 describe('emulator query fidelity', () => {
@@ -38,5 +38,44 @@ describe('emulator query fidelity', () => {
     expect(await project({ $indexOfCP: ['$s', '', 4] })).toBe(-1);
     await expect(project({ $indexOfCP: ['$s', 'b', -1] })).rejects.toMatchObject({ code: 40097 });
     await expect(project({ $indexOfBytes: ['$s', 'b', 'x'] })).rejects.toMatchObject({ code: 40096 });
+  });
+
+  test('$indexStats: one document per index with name, key, host, accesses and spec', async () => {
+    const coll = db.collection<{ _id: number; a: number }>('stats');
+    await coll.insertMany([
+      { _id: 1, a: 1 },
+      { _id: 2, a: 2 },
+    ]);
+    await coll.createIndex({ a: 1 }, { unique: true });
+    const first = await coll.aggregate([{ $indexStats: {} }]).toArray();
+    expect(first.map((entry) => entry.name).sort()).toEqual(['_id_', 'a_1']);
+    const a = first.find((entry) => entry.name === 'a_1') as Document;
+    expect(Object.keys(a)).toEqual(['name', 'key', 'host', 'accesses', 'spec']);
+    expect(a).toMatchObject({
+      key: { a: 1 },
+      host: emulator.engine.options.hostAndPort,
+      spec: { v: 2, key: { a: 1 }, name: 'a_1', unique: true },
+    });
+    expect(a.building).toBeUndefined();
+    expect(a.accesses.since).toBeInstanceOf(Date);
+    expect(a.accesses.ops).toBe(0);
+    const id = first.find((entry) => entry.name === '_id_') as Document;
+    // Queries answered from the _id index count; the `since` stays put.
+    await coll.findOne({ _id: 2 });
+    await coll.find({ _id: { $gte: 1 } }).toArray();
+    const raw = await coll.aggregate([{ $indexStats: {} }], { promoteLongs: false }).toArray();
+    const idAfter = raw.find((entry) => entry.name === '_id_') as Document;
+    expect(idAfter.accesses.ops).toBeInstanceOf(Long);
+    expect(Number(idAfter.accesses.ops)).toBe(Number(id.accesses.ops) + 2);
+    expect(idAfter.accesses.since).toEqual(id.accesses.since);
+    await expect(coll.aggregate([{ $indexStats: { x: 1 } }]).toArray()).rejects.toMatchObject({
+      code: 28803,
+    });
+    expect(
+      await db
+        .collection('nothere')
+        .aggregate([{ $indexStats: {} }])
+        .toArray(),
+    ).toEqual([]);
   });
 });

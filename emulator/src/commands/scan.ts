@@ -6,7 +6,8 @@ import { deserializeExact } from '../bson';
 import { canonicalTypeOrder, compareValues, compileFilter, toNumber } from '../query';
 import type { Collation } from '../query/collation';
 import { containsString } from '../query/compare';
-import type { DocumentSource, StoredDocument } from '../storage/collection';
+import { Collection, type DocumentSource, type StoredDocument } from '../storage/collection';
+import { noteIndexUse } from '../storage/index-usage';
 
 export interface ScannedDocument {
   stored: StoredDocument;
@@ -22,6 +23,11 @@ interface IdRange {
 }
 
 const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte', '$eq']);
+
+/** Count a use of the `_id` index for $indexStats (reads inside a transaction go uncounted). */
+function noteIdIndexUse(source: DocumentSource): void {
+  if (source instanceof Collection) noteIndexUse(source.indexes.find((index) => index.name === '_id_'));
+}
 
 function isOperatorObject(value: unknown): value is Document {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -123,9 +129,11 @@ export function scanCollection(
   };
 
   if (range?.equals !== undefined) {
+    noteIdIndexUse(collection);
     const stored = collection.getById(range.equals);
     if (stored) consider(stored);
   } else if (range && options.idSortDirection !== -1 && (options.idSortDirection === 1 || !options.sort)) {
+    noteIdIndexUse(collection);
     for (const stored of collection.idOrder({ lower: range.lower, lowerInclusive: range.lowerInclusive })) {
       if (range.upper !== undefined) {
         const order = compareValues(stored.id, range.upper);
@@ -135,6 +143,7 @@ export function scanCollection(
     }
     return results; // already in _id order, which is what the caller asked or accepts
   } else if (options.idSortDirection !== undefined) {
+    noteIdIndexUse(collection);
     for (const stored of collection.idOrder({ descending: options.idSortDirection === -1 }))
       if (!consider(stored)) break;
     return results;
@@ -189,7 +198,10 @@ export function scanRaw(
     const range = idRangeOf(filter, collation);
     if (range && range.equals === undefined && (range.lower !== undefined || range.upper !== undefined)) {
       const fast = scanIdRangeRaw(collection, range, limit);
-      if (fast) return fast;
+      if (fast) {
+        noteIdIndexUse(collection);
+        return fast;
+      }
     }
   }
   if (keys.length > 0) {
@@ -198,6 +210,7 @@ export function scanRaw(
     );
   }
   const out: Buffer[] = [];
+  if (idSortDirection !== undefined) noteIdIndexUse(collection);
   const source =
     idSortDirection === undefined
       ? collection.naturalOrder()

@@ -33,6 +33,8 @@ export interface PipelineContext {
   loadCollection?: (coll: string) => Document[];
   /** For $collStats: the stats document of the source collection for a spec. */
   collStats?: (spec: Document) => Document;
+  /** For $indexStats: one document per index of the source collection. */
+  indexStats?: () => Document[];
   /** `let` variables (names without `$$`). */
   variables?: Document;
   /** The command's collation: string comparisons of $match, $sort and $group keys. */
@@ -257,6 +259,8 @@ function compileStage(stage: Document, compiler: Compiler): Stage {
       return compileBucketAutoStage(spec);
     case '$collStats':
       return compileCollStatsStage(spec, ctx);
+    case '$indexStats':
+      return compileIndexStatsStage(spec, ctx);
     case '$replaceRoot':
     case '$replaceWith':
       return compileReplaceRootStage(name, spec);
@@ -280,6 +284,15 @@ function compileStage(stage: Document, compiler: Compiler): Stage {
     default:
       throw new CommandError(238, `The ${name} stage is not supported by this server`);
   }
+}
+
+/** `{$indexStats: {}}`: the source collection's index statistics, ignoring its documents. */
+function compileIndexStatsStage(spec: unknown, ctx: PipelineContext): Stage {
+  if (!isPlainObject(spec) || Object.keys(spec).length > 0)
+    throw new CommandError(28803, 'The $indexStats stage specification must be an empty object');
+  return function* indexStats() {
+    yield* ctx.indexStats?.() ?? [];
+  };
 }
 
 function compileStages(pipeline: Document[], compiler: Compiler): Stage[] {

@@ -7,6 +7,7 @@ import { deserializeExact, serialize } from '../bson';
 import { CommandError, ErrorCodes } from '../errors';
 import { compareValues, getPathValues, keyString, compileFilter, type Matcher } from '../query';
 import type { TransactionState } from '../sessions';
+import { startIndexUsage } from './index-usage';
 
 export interface StoredDocument {
   readonly id: unknown;
@@ -74,6 +75,7 @@ export class Collection {
     this.uuid = uuid ?? new UUID();
     this.options = options;
     this.indexes = options.clustered ? [] : [{ v: 2, key: { _id: 1 }, name: '_id_' }];
+    this.indexes.forEach(startIndexUsage);
   }
 
   get ns(): string {
@@ -271,6 +273,7 @@ export class Collection {
   /** Add an index; builds unique state from the existing documents (E11000 if they violate it). */
   addIndex(spec: IndexSpec): void {
     this.indexes.push(spec);
+    startIndexUsage(spec);
     try {
       this.rebuildUniqueState();
     } catch (error) {

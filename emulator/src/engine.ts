@@ -11,6 +11,7 @@ import {
   ErrorCodes,
   isResumableChangeStreamErrorCode,
   isRetryableWriteErrorCode,
+  isTransientTransactionErrorCode,
 } from './errors';
 import { Oplog, type OplogEntry } from './oplog';
 import {
@@ -24,6 +25,12 @@ import {
 } from './sessions';
 import { Catalog } from './storage/catalog';
 import { FailPoints } from './failpoints';
+import {
+  failedStatementReply,
+  mergeStatementReplies,
+  splitStatements,
+  statementFailed,
+} from './retryable-statements';
 import { ServerCounters } from './server-counters';
 
 export type ServerVersion = '5.0' | '6.0' | '7.0' | '8.0';
@@ -279,12 +286,27 @@ export class Engine {
       const previous = retryKey !== undefined ? session?.retryableReplies.get(retryKey) : undefined;
       if (previous) {
         reply = previous;
+      } else if (
+        retryKey !== undefined &&
+        session &&
+        (this.failPoints.isActive('onPrimaryTransactionalWrite') ||
+          session.executedStatements?.txnNumber === retryKey)
+      ) {
+        const outcome = await this.runRetryableStatements(handler, ctx, session, retryKey);
+        reply = outcome.reply;
+        if (outcome.closeConnection) {
+          closeConnection = true;
+          throw new ConnectionClosedSignal();
+        }
+        if (reply.ok === 1) session.retryableReplies.set(retryKey, reply);
       } else {
         reply = await this.runHandler(handler, ctx);
         if (reply.ok === undefined) reply.ok = 1;
         if (retryKey !== undefined && session && reply.ok === 1)
           session.retryableReplies.set(retryKey, reply);
       }
+      const unsatisfiable = reply.ok === 1 ? unsatisfiableWriteConcern(command, commandName) : undefined;
+      if (unsatisfiable && !reply.writeConcernError) reply = { ...reply, writeConcernError: unsatisfiable };
       if (failure?.writeConcernError) {
         reply = { ...reply, writeConcernError: failure.writeConcernError };
         if (labelsFromFailPoint) {
@@ -303,14 +325,62 @@ export class Engine {
           codeName: 'InternalError',
         };
       }
-      // A write conflict aborts the transaction (the client retries it whole).
-      if (transaction && reply.code === ErrorCodes.WriteConflict) this.abortTransaction(transaction);
+      // As in mongod, a statement that fails aborts its transaction (the client retries it whole
+      // after a transient error); commit and abort decide for themselves.
+      const lower = (Object.keys(command)[0] ?? '').toLowerCase();
+      if (transaction && lower !== 'committransaction' && lower !== 'aborttransaction')
+        this.abortTransaction(transaction);
       if (command.autocommit === false && reply.code === ErrorCodes.NoSuchTransaction && !reply.errorLabels) {
         reply.errorLabels = ['TransientTransactionError'];
       }
       if (!labelsFromFailPoint) this.addErrorLabels(command, Object.keys(command)[0] ?? '', reply);
     }
     return this.withClusterTime(reply);
+  }
+
+  /**
+   * A retryable write statement by statement (retryable-statements.ts): statements an earlier
+   * attempt executed answer from memory, the others run, each consulting `onPrimaryTransactionalWrite`.
+   */
+  private async runRetryableStatements(
+    handler: CommandTable[string],
+    ctx: CommandContext,
+    session: SessionState,
+    txnNumber: string,
+  ): Promise<{ reply: Document; closeConnection: boolean }> {
+    if (session.executedStatements?.txnNumber !== txnNumber)
+      session.executedStatements = { txnNumber, replies: new Map() };
+    const executed = session.executedStatements.replies;
+    const statements = splitStatements(ctx.commandName, ctx.command);
+    const ordered = ctx.command.ordered !== false;
+    const parts: Array<{ index: number; reply: Document }> = [];
+    let closeConnection = false;
+    for (const [index, command] of statements.entries()) {
+      let reply = executed.get(index);
+      if (!reply) {
+        const failure = this.failPoints.onTransactionalWrite();
+        if (failure?.closeConnection) closeConnection = true;
+        if (failure?.failBeforeCommitExceptionCode !== undefined) {
+          reply = failedStatementReply(
+            ctx.commandName,
+            failure.failBeforeCommitExceptionCode,
+            `Failing write for ${ctx.commandName} statement ${index} due to failpoint. The write must not be reflected.`,
+          );
+        } else {
+          try {
+            reply = await this.runHandler(handler, { ...ctx, command });
+          } catch (error) {
+            if (!(error instanceof CommandError)) throw error;
+            reply = error.toReply();
+          }
+          if (reply.ok === undefined) reply.ok = 1;
+          if (!statementFailed(reply)) executed.set(index, reply);
+        }
+      }
+      parts.push({ index, reply });
+      if (statementFailed(reply) && (ordered || reply.ok !== 1)) break;
+    }
+    return { reply: mergeStatementReplies(ctx.commandName, parts), closeConnection };
   }
 
   /** Runs a handler; a write outside transactions that met an open transaction's document waits, then reruns. */
@@ -341,6 +411,17 @@ export class Engine {
     const code = typeof reply.code === 'number' ? reply.code : undefined;
     const wceCode = (reply.writeConcernError as Document | undefined)?.code as number | undefined;
     const lower = commandName.toLowerCase();
+    const commitOrAbort = lower === 'committransaction' || lower === 'aborttransaction';
+    // TransientTransactionError and RetryableWriteError exclude each other (mongod's ErrorLabelBuilder).
+    if (
+      code !== undefined &&
+      command.txnNumber !== undefined &&
+      command.autocommit !== undefined &&
+      isTransientTransactionErrorCode(code, wceCode !== undefined, commitOrAbort)
+    ) {
+      reply.errorLabels = ['TransientTransactionError'];
+      return;
+    }
     const retryableWrite =
       (RETRYABLE_WRITE_COMMANDS.has(commandName) &&
         command.txnNumber !== undefined &&
@@ -385,6 +466,36 @@ export class Engine {
       operationTime: this.lastTime,
     };
   }
+}
+
+/**
+ * The write concern error mongod reports, after the write, for a write concern this one-member
+ * replica set cannot satisfy: `w` above the number of data-bearing members
+ * (UnsatisfiableWriteConcern) or a `w` mode the configuration does not define
+ * (UnknownReplWriteConcern). Statements inside a transaction carry no write concern of their own.
+ */
+export function unsatisfiableWriteConcern(command: Document, commandName: string): Document | undefined {
+  const wc = command.writeConcern as Document | undefined;
+  if (!wc || typeof wc !== 'object') return undefined;
+  const lower = commandName.toLowerCase();
+  if (command.autocommit !== undefined && lower !== 'committransaction' && lower !== 'aborttransaction')
+    return undefined;
+  const w: unknown = wc.w;
+  const n =
+    typeof w === 'number' ? w : (w as { _bsontype?: string } | undefined)?._bsontype ? Number(w) : undefined;
+  if (n !== undefined && n > 1)
+    return {
+      code: ErrorCodes.UnsatisfiableWriteConcern,
+      codeName: 'UnsatisfiableWriteConcern',
+      errmsg: 'Not enough data-bearing nodes',
+    };
+  if (typeof w === 'string' && w !== 'majority')
+    return {
+      code: ErrorCodes.UnknownReplWriteConcern,
+      codeName: 'UnknownReplWriteConcern',
+      errmsg: `No write concern mode named '${w}' found in replica set configuration`,
+    };
+  return undefined;
 }
 
 /** Thrown to make the server close the connection without replying (fail points). */

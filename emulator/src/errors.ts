@@ -92,6 +92,30 @@ export function isRetryableWriteErrorCode(code: number): boolean {
   return RETRIABLE_CODES.has(code);
 }
 
+/**
+ * Codes that are transient for a transaction whatever the command: WriteConflict, LockTimeout,
+ * PreparedTransactionInProgress, the snapshot errors (SnapshotTooOld, SnapshotUnavailable,
+ * StaleChunkHistory), the re-targeting errors (StaleShardVersion, StaleEpoch,
+ * StaleConfig), ShardInvalidatedForTargeting and StaleDbVersion.
+ */
+const TRANSIENT_TRANSACTION_CODES = new Set<number>([112, 24, 267, 239, 246, 283, 63, 150, 13388, 304, 249]);
+
+/**
+ * Whether mongod labels an error of a command in a transaction `TransientTransactionError`
+ * (mongod's `isTransientTransactionError`): for commitTransaction/abortTransaction also
+ * NoSuchTransaction without a write concern error; for other commands also NoSuchTransaction and
+ * every retriable code.
+ */
+export function isTransientTransactionErrorCode(
+  code: number,
+  hasWriteConcernError: boolean,
+  isCommitOrAbort: boolean,
+): boolean {
+  if (TRANSIENT_TRANSACTION_CODES.has(code)) return true;
+  if (isCommitOrAbort) return code === ErrorCodes.NoSuchTransaction && !hasWriteConcernError;
+  return RETRIABLE_CODES.has(code) || code === ErrorCodes.NoSuchTransaction;
+}
+
 /** Whether mongod labels this error on a change stream `ResumableChangeStreamError`. */
 export function isResumableChangeStreamErrorCode(code: number): boolean {
   return RETRIABLE_CODES.has(code) || [133, 150, 234, 13388, 63].includes(code);

@@ -25,7 +25,15 @@ export interface InjectedFailure {
   afterCursorCheckout?: boolean;
 }
 
-const SUPPORTED = new Set(['failCommand', 'failGetMoreAfterCursorCheckout']);
+const SUPPORTED = new Set(['failCommand', 'failGetMoreAfterCursorCheckout', 'onPrimaryTransactionalWrite']);
+
+/** What `onPrimaryTransactionalWrite` does to one statement of a retryable write. */
+export interface TransactionalWriteFailure {
+  /** Close the connection before the reply (default true). */
+  closeConnection: boolean;
+  /** Fail the statement with this code, not committing it (`failBeforeCommitExceptionCode`). */
+  failBeforeCommitExceptionCode?: number;
+}
 
 function toInt(value: unknown): number {
   return typeof value === 'number' ? value : Number((value as { valueOf(): unknown }).valueOf());
@@ -45,6 +53,24 @@ export class FailPoints {
     if (mode.kind === 'off') this.points.delete(name);
     else this.points.set(name, { mode, data: (command.data as Document) ?? {} });
     return { count: previous ? 1 : 0, mode: command.mode, data: previous?.data ?? {}, ok: 1 };
+  }
+
+  isActive(name: string): boolean {
+    return this.points.has(name);
+  }
+
+  /**
+   * `onPrimaryTransactionalWrite`, consulted for each statement of a retryable write (lsid and
+   * txnNumber, outside a transaction) before it is committed; counts against the fail point's mode.
+   */
+  onTransactionalWrite(): TransactionalWriteFailure | undefined {
+    const state = this.points.get('onPrimaryTransactionalWrite');
+    if (!state || !this.consume('onPrimaryTransactionalWrite', state)) return undefined;
+    const code = state.data.failBeforeCommitExceptionCode;
+    return {
+      closeConnection: state.data.closeConnection !== false,
+      failBeforeCommitExceptionCode: code !== undefined ? toInt(code) : undefined,
+    };
   }
 
   /** Consulted before every command; returns what to inject, after any requested blocking. */

@@ -25,6 +25,11 @@ export interface SessionState {
   lastUsed: number;
   /** Replies of retryable writes by txnNumber, so a retry is answered without applying again. */
   readonly retryableReplies: Map<string, Document>;
+  /**
+   * The statements of a retryable write executed so far, by statement index, for the last
+   * txnNumber that ran statement by statement (see retryable-statements.ts).
+   */
+  executedStatements?: { txnNumber: string; replies: Map<number, Document> };
   transaction: TransactionState | undefined;
 }
 
@@ -80,6 +85,28 @@ export class SessionManager {
  * Resolves the transaction a command runs in from its envelope (`txnNumber`, `autocommit`,
  * `startTransaction`), starting one when asked. Returns undefined for commands outside a transaction.
  */
+/** The commands mongod runs inside a multi-document transaction (its transaction allowlist). */
+const TRANSACTION_COMMANDS = new Set(
+  [
+    'abortTransaction',
+    'aggregate',
+    'commitTransaction',
+    'coordinateCommitTransaction',
+    'create',
+    'createIndexes',
+    'delete',
+    'distinct',
+    'find',
+    'findAndModify',
+    'getMore',
+    'insert',
+    'killCursors',
+    'prepareTransaction',
+    'update',
+    'bulkWrite',
+  ].map((name) => name.toLowerCase()),
+);
+
 export function resolveTransaction(
   session: SessionState | undefined,
   command: Document,
@@ -87,6 +114,11 @@ export function resolveTransaction(
   abort: (txn: TransactionState) => void,
 ): TransactionState | undefined {
   if (command.autocommit === undefined) return undefined;
+  if (!TRANSACTION_COMMANDS.has(commandName.toLowerCase()))
+    throw new CommandError(
+      ErrorCodes.OperationNotSupportedInTransaction,
+      `Cannot run '${commandName}' in a multi-document transaction.`,
+    );
   if (!session) throw new CommandError(ErrorCodes.InvalidOptions, 'Transactions require a session (lsid)');
   if (command.autocommit !== false) {
     throw new CommandError(ErrorCodes.InvalidOptions, 'autocommit must be false when specified');

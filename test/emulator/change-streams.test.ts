@@ -394,7 +394,6 @@ function expectNonResumable(error: MongoServerError, code: number, codeName: str
   expect(error.hasErrorLabel('ResumableChangeStreamError')).toBe(false);
 }
 
-/** A resume token with `_data` for an event at (t, i) and transaction index `op`. */
 /**
  * A v1 event token as mongod spells one (KeyString: 82 timestamp, 2B02 version 1, 2C0100 event
  * type 128, the txnOpIndex, 6E fromInvalidate false, 04 end), without UUID or documentKey.

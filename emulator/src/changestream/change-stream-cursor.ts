@@ -24,6 +24,7 @@ import {
   encodeResumeToken,
   entryOpIndex,
   entryToken,
+  entryTokenData,
   highWaterMarkAt,
   isEntryAfter,
   nextTick,
@@ -37,6 +38,13 @@ import {
   type StreamPosition,
 } from './resume-token';
 import type { ChangeStreamSpec, StreamScope } from './spec';
+import {
+  BSON_OBJ_MAX_INTERNAL_SIZE,
+  bsonSize,
+  eventTooLarge,
+  MAX_CHANGE_EVENT_SIZE,
+  splitChangeEvent,
+} from './split-event';
 import type { UserPipeline } from './user-pipeline';
 
 /** What a change stream needs from the server. */
@@ -113,6 +121,8 @@ export class ChangeStreamCursor implements CursorSource {
   private pendingToken: PendingToken | undefined;
   /** The token of the last event returned (or resumed from), for postBatchResumeToken. */
   private lastEventToken: { token: ResumeToken; t: number; i: number } | undefined;
+  /** Fragments of a split event still to return, one per batch. */
+  private pendingFragments: Document[] = [];
   private wake: (() => void) | undefined;
   private readonly lookupDocument: DocumentLookup;
 
@@ -225,6 +235,11 @@ export class ChangeStreamCursor implements CursorSource {
   ): boolean {
     const relevance = classifyEntry(entry, this.scope, true);
     if (relevance === 'skip') return false;
+    // A fragment's token is only met by a stream that splits (mongod sorts the unsplit event's
+    // token before it, passes over it and fails at the next event).
+    if (pending.data.fragmentNum !== undefined && !this.pipeline.splitLargeEvents) {
+      if (comparePositionKey(entry.ts.t, entry.ts.i, entryOpIndex(entry), pending.at) === 0) return false;
+    }
     const invalidates = relevance === 'eventThenInvalidate' || relevance === 'invalidateOnly';
     const isTokenEntry =
       comparePositionKey(entry.ts.t, entry.ts.i, entryOpIndex(entry), pending.at) === 0 &&
@@ -268,6 +283,12 @@ export class ChangeStreamCursor implements CursorSource {
 
   private collect(limit: number): Collected {
     const docs: Document[] = [];
+    const fragment = this.pendingFragments.shift();
+    if (fragment !== undefined) {
+      docs.push(fragment);
+      this.lastEventToken = { ...this.lastEventToken!, token: fragment._id as ResumeToken };
+      return { docs, scanLimited: false };
+    }
     if (this.pendingInvalidate !== undefined) {
       const entry = this.pendingInvalidate;
       this.pendingInvalidate = undefined;
@@ -289,6 +310,13 @@ export class ChangeStreamCursor implements CursorSource {
       const pending = this.pendingToken;
       if (pending !== undefined) {
         const matched = this.matchPendingToken(entry, pending, docs, limit);
+        if (matched && pending.data.fragmentNum !== undefined) {
+          // Resuming inside a split event: the fragments after the token's come next.
+          this.resumeFragments(entry, pending.data.fragmentNum);
+          this.position = positionOfEntry(entry);
+          if (this.pendingFragments.length > 0) return this.collect(limit);
+          continue;
+        }
         this.position = positionOfEntry(entry);
         if (matched && (this.invalidated || this.pendingInvalidate !== undefined))
           return { docs, scanLimited: false };
@@ -298,9 +326,19 @@ export class ChangeStreamCursor implements CursorSource {
       if (relevance === 'event' || relevance === 'eventThenInvalidate') {
         const event = this.pipeline.apply(buildChangeEvent(entry, this.spec, this.lookupDocument));
         if (event !== undefined) {
+          const size = this.mayBeTooLarge(entry) ? bsonSize(event) : undefined;
+          if (size !== undefined && size > this.eventSizeLimit()) {
+            if (!this.pipeline.splitLargeEvents) throw eventTooLarge(event, size);
+            const [first, ...rest] = this.split(event, entry, 0);
+            docs.push(first);
+            this.noteReturned(first, entry);
+            this.pendingFragments = rest;
+            this.position = positionOfEntry(entry);
+            return { docs, scanLimited: false };
+          }
           docs.push(event);
           this.noteReturned(event, entry);
-          bytes += entry.size + EVENT_OVERHEAD_BYTES;
+          bytes += (size ?? entry.size) + EVENT_OVERHEAD_BYTES;
         }
       }
       // Advance only after the event was built: an error leaves the stream before this entry.
@@ -313,6 +351,46 @@ export class ChangeStreamCursor implements CursorSource {
     }
     if (index >= length) this.markCaughtUp();
     return { docs, scanLimited: false };
+  }
+
+  /** Whether the event for `entry` could exceed the limit (its images and a looked-up document). */
+  private mayBeTooLarge(entry: OplogEntry): boolean {
+    const lookup = this.spec.fullDocument === 'updateLookup' && entry.op === 'update' ? 16 * 1024 * 1024 : 0;
+    return entry.size * 2 + lookup + 64 * 1024 > MAX_CHANGE_EVENT_SIZE;
+  }
+
+  /** mongod fails events over the BSON limit; with the split stage it splits those over its own. */
+  private eventSizeLimit(): number {
+    return this.pipeline.splitLargeEvents ? MAX_CHANGE_EVENT_SIZE : BSON_OBJ_MAX_INTERNAL_SIZE;
+  }
+
+  private split(event: Document, entry: OplogEntry, skip: number): Document[] {
+    const token = entryTokenData(entry, this.spec.tokenVersion);
+    return splitChangeEvent(event, token, MAX_CHANGE_EVENT_SIZE - bsonSize(event._id as Document), skip);
+  }
+
+  /** Queues the fragments after `fragmentNum` of the event for `entry`, checked as mongod checks. */
+  private resumeFragments(entry: OplogEntry, fragmentNum: number): void {
+    const event = this.pipeline.apply(buildChangeEvent(entry, this.spec, this.lookupDocument));
+    const size = event !== undefined ? bsonSize(event) : 0;
+    if (event === undefined || size <= MAX_CHANGE_EVENT_SIZE) {
+      throw new CommandError(
+        ErrorCodes.ChangeStreamFatalError,
+        'Attempted to resume from a split event fragment, but the event in the resumed stream was not large enough to be split',
+        { errorLabels: ['NonResumableChangeStreamError'] },
+      );
+    }
+    const fragments = this.split(event, entry, fragmentNum);
+    if (fragments.length === 0) {
+      throw new CommandError(
+        ErrorCodes.ChangeStreamFatalError,
+        'Attempted to resume from a split event, but the resumed stream produced a different split. Ensure that the pipeline used to resume is the same as the original',
+        { errorLabels: ['NonResumableChangeStreamError'] },
+      );
+    }
+    // The first is the client's own fragment (mongod's resume check swallows it).
+    this.pendingFragments = fragments.slice(1);
+    this.lastEventToken = { token: fragments[0]._id as ResumeToken, t: entry.ts.t, i: entry.ts.i };
   }
 
   /** At the end of the history every entry at the newest time has been read (they arrive together). */

@@ -42,7 +42,7 @@ export function openChangeStream(
   }
   const streamScope = resolveScope(scope, modes.raw);
   const start = parseStartPoint(modes.raw);
-  const pipeline = new UserPipeline(rest);
+  const pipeline = new UserPipeline(rest, { serverVersion });
   const spec = {
     fullDocument: modes.fullDocument,
     fullDocumentBeforeChange: modes.fullDocumentBeforeChange,

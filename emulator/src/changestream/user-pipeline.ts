@@ -62,13 +62,42 @@ function stageName(stage: unknown): string {
   return names[0];
 }
 
+const SPLIT_STAGE = '$changeStreamSplitLargeEvent';
+
+export interface UserPipelineOptions {
+  /** The emulated server's version: $changeStreamSplitLargeEvent is known from 6.0.9 and 7.0. */
+  serverVersion?: string;
+}
+
 export class UserPipeline {
   private readonly matchers: Matcher[] = [];
   private readonly transformStages: Document[] = [];
+  /** The pipeline ends with $changeStreamSplitLargeEvent: events over the limit are split. */
+  readonly splitLargeEvents: boolean = false;
 
-  constructor(stages: readonly Document[]) {
-    for (const stage of stages) {
+  constructor(stages: readonly Document[], options: UserPipelineOptions = {}) {
+    for (const [index, stage] of stages.entries()) {
       const name = stageName(stage);
+      if (name === SPLIT_STAGE && parseFloat(options.serverVersion ?? '8.0') >= 6) {
+        const spec = stage[SPLIT_STAGE] as unknown;
+        if (
+          spec === null ||
+          typeof spec !== 'object' ||
+          Array.isArray(spec) ||
+          Object.keys(spec).length > 0
+        ) {
+          throw new CommandError(7182800, '$changeStreamSplitLargeEvent spec should be an empty object');
+        }
+        if (index !== stages.length - 1) {
+          throw new CommandError(
+            7182802,
+            '$changeStreamSplitLargeEvent must be the last stage in the pipeline',
+          );
+        }
+        this.splitLargeEvents = true;
+        continue;
+      }
+      if (name === SPLIT_STAGE) throw new CommandError(40324, `Unrecognized pipeline stage name: '${name}'`);
       if (!ALLOWED_STAGES.has(name)) {
         if (KNOWN_STAGES.has(name)) {
           throw new CommandError(

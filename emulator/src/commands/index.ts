@@ -1,6 +1,7 @@
 // Every command the emulator serves, by name.
 import type { CommandTable } from './context';
 import { adminCommands } from './admin';
+import { applyOps } from './apply-ops';
 import { catalogCommands } from './catalog';
 import { crudCommands } from './crud';
 import { readCommands } from './read';
@@ -12,4 +13,5 @@ export const builtinCommands: CommandTable = {
   ...readCommands,
   ...catalogCommands,
   ...transactionCommands,
+  applyOps,
 };

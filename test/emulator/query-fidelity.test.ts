@@ -78,4 +78,30 @@ describe('emulator query fidelity', () => {
         .toArray(),
     ).toEqual([]);
   });
+
+  test('$toHashedIndexKey equals the values mongod publishes for its hashed index keys', async () => {
+    const [row] = await client
+      .db('admin')
+      .aggregate(
+        [
+          { $documents: [{ val: 'string to hash', n: 42, d: 42.5 }] },
+          {
+            $project: {
+              _id: 0,
+              s: { $toHashedIndexKey: '$val' },
+              n: { $toHashedIndexKey: '$n' },
+              d: { $toHashedIndexKey: '$d' },
+              missing: { $toHashedIndexKey: '$nothing' },
+              nul: { $toHashedIndexKey: null },
+            },
+          },
+        ],
+        { promoteLongs: false },
+      )
+      .toArray();
+    expect(row.s).toEqual(Long.fromString('763543691661428748'));
+    expect(row.n).toEqual(Long.fromString('-944302157085130861'));
+    expect(row.d).toEqual(row.n);
+    expect(row.missing).toEqual(row.nul);
+  });
 });

@@ -2,6 +2,7 @@
 // following MongoDB's conversion table (failures are 241 ConversionFailure unless onError).
 import { Decimal128, ObjectId, type Timestamp } from 'bson';
 import { bsonTypeName } from './compare';
+import { hashedIndexKey } from './hashed';
 import { evaluatedArgs, expressionError, isNullish, namedArgs, type OperatorFn } from './expr-core';
 import {
   decimalText,
@@ -227,6 +228,8 @@ function shorthand(name: string, target: string): OperatorFn {
 export const typeOperators: Record<string, OperatorFn> = {
   $type: (args, scope) => typeNameOf(evaluatedArgs('$type', args, scope, 1)[0]),
   $isNumber: (args, scope) => isNumeric(evaluatedArgs('$isNumber', args, scope, 1)[0]),
+  // The key a hashed index stores for the value (hashed.ts), as a Long.
+  $toHashedIndexKey: (args, scope) => hashedIndexKey(evaluatedArgs('$toHashedIndexKey', args, scope, 1)[0]),
   $convert: convertOperator,
   $toInt: shorthand('$toInt', 'int'),
   $toLong: shorthand('$toLong', 'long'),

@@ -32,6 +32,12 @@ import {
   statementFailed,
 } from './retryable-statements';
 import { ServerCounters } from './server-counters';
+import {
+  assertSnapshotReadSupported,
+  setSnapshotReadTime,
+  snapshotReadTime,
+  withSnapshotReadTime,
+} from './snapshot-reads';
 
 export type ServerVersion = '5.0' | '6.0' | '7.0' | '8.0';
 
@@ -273,6 +279,9 @@ export class Engine {
       }
       const session = command.lsid ? this.sessions.get(command.lsid as Document) : undefined;
       transaction = resolveTransaction(session, command, commandName, (txn) => this.abortTransaction(txn));
+      assertSnapshotReadSupported(commandName, command, transaction !== undefined);
+      const snapshotAt = snapshotReadTime(command, transaction !== undefined, this.lastTime);
+      if (snapshotAt) setSnapshotReadTime(command, snapshotAt);
       const ctx: CommandContext = { engine: this, conn, dbName, command, commandName, session, transaction };
       this.auth.authorize(ctx);
 
@@ -302,6 +311,7 @@ export class Engine {
       } else {
         reply = await this.runHandler(handler, ctx);
         if (reply.ok === undefined) reply.ok = 1;
+        if (snapshotAt) reply = withSnapshotReadTime(reply, snapshotAt);
         if (retryKey !== undefined && session && reply.ok === 1)
           session.retryableReplies.set(retryKey, reply);
       }

@@ -25,6 +25,7 @@ export const ErrorCodes = {
   CannotCreateIndex: 67,
   IndexAlreadyExists: 68,
   InvalidOptions: 72,
+  SnapshotTooOld: 239,
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,

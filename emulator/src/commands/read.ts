@@ -17,7 +17,8 @@ import {
 } from '../query';
 import { compareValues } from '../query/compare';
 import { runPipeline, validatePipeline } from '../query/aggregate';
-import type { Collection } from '../storage/collection';
+import { snapshotReadTimeOf, snapshotSource, writesAfter } from '../snapshot-reads';
+import type { Collection, DocumentSource } from '../storage/collection';
 import { indexUsage } from '../storage/index-usage';
 import type { CommandContext, CommandTable } from './context';
 import { collectionNameOf } from './crud';
@@ -152,7 +153,7 @@ async function find(ctx: CommandContext): Promise<Document> {
     const hasProjection = projection !== undefined && Object.keys(projection).length > 0;
     if (!sort && !hasProjection) {
       docs = scanRaw(
-        collection.readView(ctx.transaction),
+        readView(ctx, collection),
         filter,
         idSort,
         skip + limit,
@@ -160,7 +161,7 @@ async function find(ctx: CommandContext): Promise<Document> {
         collation,
       ).slice(skip);
     } else {
-      const matches = scanCollection(collection.readView(ctx.transaction), filter, {
+      const matches = scanCollection(readView(ctx, collection), filter, {
         sort,
         idSortDirection: idSort,
         limit: sort ? undefined : skip + limit,
@@ -245,8 +246,8 @@ function count(ctx: CommandContext): Document {
     const collection = engine.catalog.collection(dbName, collName);
     const collation = resolveCollation(command.collation, collection?.options.collation);
     if (!collection) n = 0;
-    else if (Object.keys(query).length === 0) n = collection.readView(ctx.transaction).count;
-    else n = scanCollection(collection.readView(ctx.transaction), query, { collation }).length;
+    else if (Object.keys(query).length === 0) n = readView(ctx, collection).count;
+    else n = scanCollection(readView(ctx, collection), query, { collation }).length;
   }
   n = Math.max(0, n - skip);
   if (limit > 0) n = Math.min(n, limit);
@@ -270,7 +271,7 @@ function distinct(ctx: CommandContext): Document {
     const collection = engine.catalog.collection(dbName, collName);
     collation = resolveCollation(command.collation, collection?.options.collation);
     docs = collection
-      ? scanCollection(collection.readView(ctx.transaction), query, { collation }).map((entry) => entry.doc)
+      ? scanCollection(readView(ctx, collection), query, { collation }).map((entry) => entry.doc)
       : [];
   }
   const values: unknown[] = [];
@@ -332,6 +333,16 @@ function runViewPipeline(ctx: CommandContext, db: string, name: string, extra: D
 }
 
 /**
+ * The documents a command reads: as its transaction sees them, or for a snapshot read outside a
+ * transaction, as they were at its snapshot time.
+ */
+function readView(ctx: CommandContext, collection: Collection): DocumentSource {
+  const view = collection.readView(ctx.transaction);
+  const at = snapshotReadTimeOf(ctx.command);
+  return at ? snapshotSource(view, writesAfter(ctx.engine.oplog, collection.db, collection.name, at)) : view;
+}
+
+/**
  * A collection's documents decoded one at a time as the pipeline pulls them, so stages that do
  * not read their input ($collStats, $documents) or stop early ($limit) decode little or nothing.
  */
@@ -346,8 +357,7 @@ function* streamDocuments(ctx: CommandContext, db: string, coll: string): Genera
     yield* loadDocuments(ctx, db, coll);
     return;
   }
-  for (const stored of collection.readView(ctx.transaction).naturalOrder())
-    yield deserializeExact(stored.raw);
+  for (const stored of readView(ctx, collection).naturalOrder()) yield deserializeExact(stored.raw);
 }
 
 function loadDocuments(ctx: CommandContext, db: string, coll: string): Document[] {
@@ -357,8 +367,7 @@ function loadDocuments(ctx: CommandContext, db: string, coll: string): Document[
     return [];
   }
   const docs: Document[] = [];
-  for (const stored of collection.readView(ctx.transaction).naturalOrder())
-    docs.push(deserializeExact(stored.raw));
+  for (const stored of readView(ctx, collection).naturalOrder()) docs.push(deserializeExact(stored.raw));
   return docs;
 }
 

@@ -104,4 +104,52 @@ describe('emulator query fidelity', () => {
     expect(row.d).toEqual(row.n);
     expect(row.missing).toEqual(row.nul);
   });
+
+  test("unsupported query features answer with mongod's errors", async () => {
+    const coll = db.collection('features');
+    await coll.insertOne({ loc: [0, 0], t: 'hello' });
+    // $text without a text index.
+    await expect(coll.find({ $text: { $search: 'hello' } }).toArray()).rejects.toMatchObject({
+      code: 27,
+      codeName: 'IndexNotFound',
+      message: 'text index required for $text query',
+    });
+    // $near / $nearSphere: the planner finds no geo index.
+    await expect(coll.find({ loc: { $near: [0, 0] } }).toArray()).rejects.toMatchObject({
+      code: 291,
+      codeName: 'NoQueryExecutionPlans',
+      message: expect.stringContaining('unable to find index for $geoNear query'),
+    });
+    await expect(
+      coll.find({ loc: { $nearSphere: { $geometry: { type: 'Point', coordinates: [0, 0] } } } }).toArray(),
+    ).rejects.toMatchObject({ code: 291 });
+    // $geoNear without a 2d or 2dsphere index.
+    const geoNear = [{ $geoNear: { near: [0, 0], distanceField: 'd' } }];
+    await expect(coll.aggregate(geoNear).toArray()).rejects.toMatchObject({
+      code: 27,
+      message: '$geoNear requires a 2d or 2dsphere index, but none were found',
+    });
+    // Stages the emulator does not run answer as a mongod without them.
+    for (const stage of [
+      { $setWindowFields: { sortBy: { t: 1 }, output: { n: { $documentNumber: {} } } } },
+      {
+        $graphLookup: {
+          from: 'features',
+          startWith: '$t',
+          connectFromField: 't',
+          connectToField: 't',
+          as: 'g',
+        },
+      },
+      { $densify: { field: 'n', range: { step: 1, bounds: 'full' } } },
+    ]) {
+      const name = Object.keys(stage)[0];
+      await expect(coll.aggregate([stage]).toArray()).rejects.toMatchObject({
+        code: 40324,
+        message: `Unrecognized pipeline stage name: '${name}'`,
+      });
+    }
+    await coll.createIndex({ loc: '2d' });
+    await expect(coll.aggregate(geoNear).toArray()).rejects.toMatchObject({ code: 40324 });
+  });
 });

@@ -2,7 +2,7 @@
 // errors come out before any document is read) and chained as generators, so streaming stages
 // such as $match and $project never materialize their input.
 import type { Document } from 'bson';
-import { CommandError } from '../errors';
+import { CommandError, ErrorCodes } from '../errors';
 import { isPlainObject } from './expr-core';
 import { compileFilter, type Matcher } from './match';
 import { compileSort } from './sort';
@@ -281,9 +281,30 @@ function compileStage(stage: Document, compiler: Compiler): Stage {
       throw new CommandError(1, `${name} must be handled by the aggregate command before the pipeline runs`);
     case '$changeStream':
       throw new CommandError(1, '$changeStream must be handled by the change stream layer');
+    case '$geoNear':
+      return compileGeoNearStage(ctx);
     default:
-      throw new CommandError(238, `The ${name} stage is not supported by this server`);
+      // What a mongod without the stage answers. $setWindowFields, $graphLookup, $densify, $fill,
+      // $search and the like are query features a sync never needs.
+      throw new CommandError(40324, `Unrecognized pipeline stage name: '${name}'`);
   }
+}
+
+/**
+ * $geoNear needs a 2d or 2dsphere index and answers IndexNotFound without one, as mongod does;
+ * with one it is still a stage this server does not run.
+ */
+function compileGeoNearStage(ctx: PipelineContext): Stage {
+  const indexes = ctx.indexStats?.() ?? [];
+  const geo = indexes.some((index) =>
+    Object.values(index.key as Document).some((type) => type === '2d' || type === '2dsphere'),
+  );
+  if (!geo)
+    throw new CommandError(
+      ErrorCodes.IndexNotFound,
+      '$geoNear requires a 2d or 2dsphere index, but none were found',
+    );
+  throw new CommandError(40324, "Unrecognized pipeline stage name: '$geoNear'");
 }
 
 /** `{$indexStats: {}}`: the source collection's index statistics, ignoring its documents. */

@@ -282,6 +282,14 @@ function compileOperators(spec: Document, ctx: CompileContext): Clause[] {
         break;
       case '$comment':
         break;
+      case '$near':
+      case '$nearSphere':
+        // The emulator keeps no geo index to answer these from: mongod's planner error without one.
+        throw new CommandError(
+          291,
+          'error processing query: planner returned error :: caused by :: unable to find index for $geoNear query',
+          { codeName: 'NoQueryExecutionPlans' },
+        );
       default:
         throw badValue(`unknown operator: ${operator}`);
     }

@@ -278,6 +278,10 @@ export class Engine {
         return this.withClusterTime(failure.reply);
       }
       const session = command.lsid ? this.sessions.get(command.lsid as Document) : undefined;
+      if (session && session.owner === undefined && conn.principals.length > 0) {
+        const [{ user, db }] = conn.principals;
+        session.owner = { user, db };
+      }
       transaction = resolveTransaction(session, command, commandName, (txn) => this.abortTransaction(txn));
       assertSnapshotReadSupported(commandName, command, transaction !== undefined);
       const snapshotAt = snapshotReadTime(command, transaction !== undefined, this.lastTime);

@@ -23,6 +23,8 @@ export interface SessionState {
   readonly key: string;
   readonly lsid: Document;
   lastUsed: number;
+  /** The user who started the session (none without authentication): $listLocalSessions' owner. */
+  owner?: { user: string; db: string };
   /** Replies of retryable writes by txnNumber, so a retry is answered without applying again. */
   readonly retryableReplies: Map<string, Document>;
   /**
@@ -78,6 +80,11 @@ export class SessionManager {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Every session the server knows, in the order they were first used. */
+  all(): IterableIterator<SessionState> {
+    return this.sessions.values();
   }
 }
 

@@ -18,6 +18,7 @@ import {
 import { compareValues } from '../query/compare';
 import { runPipeline, validatePipeline } from '../query/aggregate';
 import { snapshotReadTimeOf, snapshotSource, writesAfter } from '../snapshot-reads';
+import { leadingSessionsStage, sessionDocuments } from './list-sessions';
 import type { Collection, DocumentSource } from '../storage/collection';
 import { indexUsage } from '../storage/index-usage';
 import type { CommandContext, CommandTable } from './context';
@@ -425,7 +426,11 @@ function pipelineContext(ctx: CommandContext, db: string, coll: string) {
 async function aggregate(ctx: CommandContext): Promise<Document> {
   const { command, dbName, engine } = ctx;
   const target = command.aggregate;
-  const pipeline = validatePipeline(command.pipeline);
+  // $listLocalSessions / $listSessions lead the pipeline and are served here.
+  const sessionsStage = leadingSessionsStage(command.pipeline);
+  const pipeline = sessionsStage
+    ? [sessionsStage, ...validatePipeline((command.pipeline as Document[]).slice(1))]
+    : validatePipeline(command.pipeline);
   if (command.cursor === undefined && command.explain !== true) {
     throw new CommandError(
       ErrorCodes.FailedToParse,
@@ -477,7 +482,25 @@ async function aggregate(ctx: CommandContext): Promise<Document> {
   let ns: string;
   if (typeof target === 'string') {
     ns = `${dbName}.${target}`;
-    if (engine.catalog.view(dbName, target)) results = runViewPipeline(ctx, dbName, target, body);
+    if (
+      sessionsStage &&
+      first.$listSessions !== undefined &&
+      dbName === 'config' &&
+      target === 'system.sessions'
+    )
+      results = runPipeline(
+        sessionDocuments(sessionsStage, engine.sessions.all(), ctx.conn.principals[0]),
+        body.slice(1),
+        pipelineContext(ctx, dbName, target),
+      );
+    else if (sessionsStage)
+      throw new CommandError(
+        ErrorCodes.InvalidNamespace,
+        first.$listSessions !== undefined
+          ? '$listSessions may only be run against config.system.sessions'
+          : '$listLocalSessions must be run against the database with {aggregate: 1}, not a collection',
+      );
+    else if (engine.catalog.view(dbName, target)) results = runViewPipeline(ctx, dbName, target, body);
     else
       results = runPipeline(streamDocuments(ctx, dbName, target), body, pipelineContext(ctx, dbName, target));
   } else if (toNumber(target) === 1) {
@@ -496,6 +519,12 @@ async function aggregate(ctx: CommandContext): Promise<Document> {
       );
     }
     if (first.$documents !== undefined) results = runPipeline([], body, pipelineContext(ctx, dbName, ''));
+    else if (first.$listLocalSessions !== undefined)
+      results = runPipeline(
+        sessionDocuments(first, engine.sessions.all(), ctx.conn.principals[0]),
+        body.slice(1),
+        pipelineContext(ctx, dbName, ''),
+      );
     else results = runPipeline([], body.slice(1), pipelineContext(ctx, dbName, ''));
   } else {
     throw new CommandError(ErrorCodes.TypeMismatch, 'aggregate field must be a string or the number 1');

@@ -298,7 +298,6 @@ export const adminCommands: CommandTable = {
   }),
   configureFailPoint: (ctx) => ctx.engine.failPoints.configure(ctx.command),
   getClusterParameter: () => ({ clusterParameters: [], ok: 1 }),
-  currentOp: () => ({ inprog: [], ok: 1 }),
   fsync: () => ({ numFiles: 1, ok: 1 }),
   logRotate: () => ({ ok: 1 }),
 };

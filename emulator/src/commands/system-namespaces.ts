@@ -56,6 +56,8 @@ class OplogTailSource implements CursorSource {
   private lastTs: Timestamp | undefined;
   private position: number;
   private closed = false;
+  /** Ends a pending awaitData wait (on close). */
+  private wake: () => void = () => undefined;
 
   constructor(
     private readonly oplog: Oplog,
@@ -99,12 +101,16 @@ class OplogTailSource implements CursorSource {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, maxAwaitMS);
         const unsubscribe = this.oplog.onAppend(done);
+        const wake = this.wake;
+        this.wake = done;
         function done(): void {
           clearTimeout(timer);
           unsubscribe();
+          wake();
           resolve();
         }
       });
+      this.wake = () => undefined;
       docs = this.collect(batchSize);
     }
     return { docs, exhausted: this.closed || this.remaining <= 0 };
@@ -112,6 +118,7 @@ class OplogTailSource implements CursorSource {
 
   close(): void {
     this.closed = true;
+    this.wake();
   }
 }
 

@@ -69,6 +69,19 @@ describe('emulator index specs', () => {
     expect(await indexNamed('collated', 'a_1')).toBeUndefined();
   });
 
+  test('dropping by a key pattern two indexes share (different collations) is ambiguous', async () => {
+    const coll = db.collection('ambiguous');
+    await coll.createIndex({ a: 1 });
+    await coll.createIndex({ a: 1 }, { name: 'a_fr', collation: { locale: 'fr' } });
+    await expect(coll.dropIndex({ a: 1 } as never)).rejects.toMatchObject({
+      code: 181,
+      codeName: 'AmbiguousIndexKeyPattern',
+    });
+    await coll.dropIndex('a_fr');
+    await coll.dropIndex({ a: 1 } as never);
+    expect(await indexNamed('ambiguous', 'a_1')).toBeUndefined();
+  });
+
   test("a collection's default collation is inherited, and an explicit simple one is dropped", async () => {
     await db.createCollection('defaulted', { collation: { locale: 'en' } });
     const coll = db.collection('defaulted');

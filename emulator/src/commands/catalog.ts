@@ -394,13 +394,20 @@ function dropIndexes(ctx: CommandContext): Document {
   else if (typeof request === 'string') names = [request];
   else if (Array.isArray(request)) names = request as string[];
   else if (request && typeof request === 'object') {
-    const found = collection.findIndex(request as Document);
-    if (!found)
+    // The stored key pattern (a text index's is {_fts: "text", _ftsx: 1}, not the one created).
+    const found = collection.indexes.filter((index) => compareValues(index.key, request) === 0);
+    if (found.length === 0)
       throw new CommandError(
         ErrorCodes.IndexNotFound,
         `can't find index with key: ${JSON.stringify(request)}`,
       );
-    names = [found.name];
+    if (found.length > 1)
+      throw new CommandError(
+        181,
+        `${found.length} indexes found for key: ${JSON.stringify(request)}, identify by name instead. Conflicting indexes: ${JSON.stringify(found[0])}, ${JSON.stringify(found[1])}`,
+        { codeName: 'AmbiguousIndexKeyPattern' },
+      );
+    names = [found[0].name];
   } else
     throw new CommandError(
       ErrorCodes.TypeMismatch,

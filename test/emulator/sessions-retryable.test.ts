@@ -15,7 +15,7 @@ describe('emulator sessions, transactions and retryable writes', () => {
   let emulator: RunningEmulator;
   let client: MongoClient;
   let counter = 0;
-  const fresh = () => client.db('sessions').collection<Document>(`c${++counter}`);
+  const fresh = () => client.db('sessions').collection<{ _id: number; x?: number }>(`c${++counter}`);
 
   beforeAll(async () => {
     emulator = await startEmulator({ version: '8.0', replSet: 'rsSessions' });
@@ -139,7 +139,7 @@ describe('emulator sessions, transactions and retryable writes', () => {
     expect(unsatisfiable?.code).toBe(100);
     expect(unsatisfiable?.result).toMatchObject({ n: 1 });
     const unknown = (await coll
-      .insertOne({ _id: 2 }, { writeConcern: { w: 'dc1' } })
+      .insertOne({ _id: 2 }, { writeConcern: { w: 'dc1' as unknown as W } })
       .catch((e: unknown) => e)) as MongoWriteConcernError | undefined;
     expect(unknown?.code).toBe(79);
     expect(await coll.countDocuments()).toBe(2);

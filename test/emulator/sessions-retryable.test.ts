@@ -8,6 +8,7 @@ import {
   MongoWriteConcernError,
   type Document,
   type Timestamp,
+  type W,
 } from 'mongodb';
 import { startEmulator, type RunningEmulator } from '../../emulator';
 

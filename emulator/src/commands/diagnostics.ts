@@ -5,6 +5,7 @@ import { deserializeExact } from '../bson';
 import { CommandError, ErrorCodes } from '../errors';
 import { compareValues, compileFilter, getPathValues, toNumber } from '../query';
 import { operationsOf } from '../operations';
+import { explain } from './explain';
 import type { Collection } from '../storage/collection';
 import type { CommandContext, CommandTable } from './context';
 
@@ -143,6 +144,7 @@ function killOp(ctx: CommandContext): Document {
 }
 
 export const diagnosticCommands: CommandTable = {
+  explain,
   currentOp,
   killOp,
   dbHash,

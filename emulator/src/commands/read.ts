@@ -26,6 +26,7 @@ import { collectionNameOf } from './crud';
 import { scanCollection, scanRaw } from './scan';
 import { collectionStats } from './stats';
 import { findOnSystemNamespace, systemNamespaceDocuments } from './system-namespaces';
+import { explainAggregateCommand } from './explain';
 import { RawBatch } from '../wire';
 import { deleteDocument, insertDocument, resolveCollectionForWrite, writeNewVersion } from './writeOps';
 
@@ -431,6 +432,7 @@ async function aggregate(ctx: CommandContext): Promise<Document> {
   const pipeline = sessionsStage
     ? [sessionsStage, ...validatePipeline((command.pipeline as Document[]).slice(1))]
     : validatePipeline(command.pipeline);
+  if (command.explain === true) return explainAggregateCommand(ctx);
   if (command.cursor === undefined && command.explain !== true) {
     throw new CommandError(
       ErrorCodes.FailedToParse,

@@ -219,6 +219,8 @@ describe('local.oplog.rs', () => {
   });
 
   test('collStats reports a capped collection of the history size', async () => {
+    expect(await oplog().estimatedDocumentCount()).toBeGreaterThan(0);
+    expect(await client.db('admin').collection('system.version').estimatedDocumentCount()).toBe(1);
     const stats = await client.db('local').command({ collStats: 'oplog.rs' });
     expect(stats.capped).toBe(true);
     expect(stats.maxSize).toBeGreaterThan(0);

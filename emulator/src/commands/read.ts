@@ -6,6 +6,7 @@ import { openChangeStream } from '../changestream';
 import { ArrayCursorSource, type CursorSource } from '../cursor';
 import { CommandError, ErrorCodes } from '../errors';
 import {
+  compileFilter,
   compileProjection,
   compileSort,
   evaluateLet,
@@ -242,7 +243,10 @@ function count(ctx: CommandContext): Document {
   const skip = toNumber(command.skip) ?? 0;
   const limit = Math.abs(toNumber(command.limit) ?? 0);
   let n: number;
-  if (engine.catalog.view(dbName, collName)) {
+  const system = systemNamespaceDocuments(ctx, dbName, collName);
+  if (system) {
+    n = system.filter(compileFilter(query)).length;
+  } else if (engine.catalog.view(dbName, collName)) {
     n = runViewPipeline(ctx, dbName, collName, [{ $match: query }]).length;
   } else {
     const collection = engine.catalog.collection(dbName, collName);

@@ -36,6 +36,7 @@ import {
   assertSnapshotReadSupported,
   setSnapshotReadTime,
   snapshotReadTime,
+  transactionReadTime,
   withSnapshotReadTime,
 } from './snapshot-reads';
 
@@ -283,6 +284,8 @@ export class Engine {
         session.owner = { user, db };
       }
       transaction = resolveTransaction(session, command, commandName, (txn) => this.abortTransaction(txn));
+      if (transaction && !transaction.readTimestamp)
+        transaction.readTimestamp = transactionReadTime(command, this.lastTime);
       assertSnapshotReadSupported(commandName, command, transaction !== undefined);
       const snapshotAt = snapshotReadTime(command, transaction !== undefined, this.lastTime);
       if (snapshotAt) setSnapshotReadTime(command, snapshotAt);

@@ -2,7 +2,7 @@
 // writes are applied as they come with an undo log; their oplog entries are held back and
 // appended together, under one cluster time, at commit (so change streams see them atomically).
 // Until then the collections keep each touched document's committed version for other readers.
-import { type Document, Long, Binary } from 'bson';
+import { type Document, Long, Binary, type Timestamp } from 'bson';
 import { CommandError, ErrorCodes } from './errors';
 import type { OplogEntry } from './oplog';
 
@@ -17,6 +17,11 @@ export interface TransactionState {
   lastActivity: number;
   /** Called when the transaction commits or aborts (releases the documents it owns, wakes waiters). */
   readonly onEnd: Array<() => void>;
+  /**
+   * The cluster time the transaction reads at (its snapshot): set by its first command, so
+   * writes other sessions commit later stay invisible to it, as in mongod.
+   */
+  readTimestamp?: Timestamp;
 }
 
 export interface SessionState {

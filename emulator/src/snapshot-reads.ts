@@ -78,6 +78,12 @@ export function withSnapshotReadTime(reply: Document, at: Timestamp): Document {
   return { ...reply, atClusterTime: at };
 }
 
+/** A transaction's snapshot time: its read concern's `atClusterTime`, or the latest time at its start. */
+export function transactionReadTime(command: Document, latest: Timestamp): Timestamp {
+  const at = (command.readConcern as Document | undefined)?.atClusterTime;
+  return at instanceof Timestamp && !at.greaterThan(latest) ? at : latest;
+}
+
 interface ImageBytes {
   preImageBytes?: Buffer;
 }

@@ -86,6 +86,25 @@ describe('emulator sessions, transactions and retryable writes', () => {
     }
   });
 
+  it('a transaction reads from its snapshot: later commits of other sessions stay invisible', async () => {
+    const coll = fresh();
+    await coll.insertOne({ _id: 1, x: 1 });
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      expect(await coll.findOne({ _id: 1 }, { session })).toEqual({ _id: 1, x: 1 });
+      await coll.updateOne({ _id: 1 }, { $set: { x: 2 } });
+      await coll.insertOne({ _id: 2, x: 2 });
+      expect(await coll.find({}, { session }).toArray()).toEqual([{ _id: 1, x: 1 }]);
+      await coll.insertOne({ _id: 3 }, { session });
+      expect(await coll.countDocuments({}, { session })).toBe(2);
+      await session.commitTransaction();
+      expect(await coll.countDocuments()).toBe(3);
+    } finally {
+      await session.endSession();
+    }
+  });
+
   it('refuses count in a transaction and labels transient transaction errors', async () => {
     const coll = fresh();
     await coll.insertOne({ _id: 1 });

@@ -339,12 +339,12 @@ function runViewPipeline(ctx: CommandContext, db: string, name: string, extra: D
 }
 
 /**
- * The documents a command reads: as its transaction sees them, or for a snapshot read outside a
- * transaction, as they were at its snapshot time.
+ * The documents a command reads: as they were at its snapshot time (a snapshot read's, or its
+ * transaction's, which the transaction's own uncommitted writes overlay).
  */
 function readView(ctx: CommandContext, collection: Collection): DocumentSource {
   const view = collection.readView(ctx.transaction);
-  const at = snapshotReadTimeOf(ctx.command);
+  const at = snapshotReadTimeOf(ctx.command) ?? ctx.transaction?.readTimestamp;
   return at ? snapshotSource(view, writesAfter(ctx.engine.oplog, collection.db, collection.name, at)) : view;
 }
 

@@ -6,6 +6,7 @@ import {
   assertSnapshotReadSupported,
   snapshotReadTime,
   snapshotSource,
+  transactionReadTime,
   withSnapshotReadTime,
 } from '../../../emulator/src/snapshot-reads';
 import { Collection } from '../../../emulator/src/storage/collection';
@@ -74,6 +75,15 @@ describe('snapshot reads', () => {
     expect(() =>
       assertSnapshotReadSupported('find', { find: 'c', readConcern: { level: 'snapshot' } }, false),
     ).not.toThrow();
+  });
+
+  it("takes a transaction's snapshot at atClusterTime or the latest time", () => {
+    const latest = new Timestamp({ t: 100, i: 1 });
+    const at = new Timestamp({ t: 90, i: 1 });
+    expect(transactionReadTime({ insert: 'c' }, latest)).toBe(latest);
+    expect(
+      transactionReadTime({ find: 'c', readConcern: { level: 'snapshot', atClusterTime: at } }, latest),
+    ).toBe(at);
   });
 
   it('reports the read time in the cursor or at the top level', () => {

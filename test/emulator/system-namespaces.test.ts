@@ -20,8 +20,8 @@ describe('admin.system.users, system.roles and system.version', () => {
   let root: MongoClient;
   const clients: MongoClient[] = [];
 
-  async function connect(user: string, password: string): Promise<MongoClient> {
-    const uri = `mongodb://${user}:${password}@127.0.0.1:${emulator.port}/?replicaSet=rs0&authSource=admin`;
+  async function connect(user: string, password: string, authSource = 'admin'): Promise<MongoClient> {
+    const uri = `mongodb://${user}:${password}@127.0.0.1:${emulator.port}/?replicaSet=rs0&authSource=${authSource}`;
     const client = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 5000 });
     clients.push(client);
     return client;
@@ -125,6 +125,15 @@ describe('admin.system.users, system.roles and system.version', () => {
     expect(await userAdmin.db('admin').collection('system.users').countDocuments()).toBe(4);
     const writer = await connect('writer', 'pw');
     const error = await failure(writer.db('admin').collection('system.users').find().toArray());
+    expect(error.code).toBe(13);
+  });
+
+  test('dataSize needs find on the namespace', async () => {
+    const writer = await connect('writer', 'pw');
+    await writer.db('app').collection('c').insertOne({ x: 1 });
+    expect((await writer.db('app').command({ dataSize: 'app.c' })).numObjects).toBe(1);
+    const appUser = await connect('appUser', 'pw', 'app');
+    const error = await failure(appUser.db('app').command({ dataSize: 'other.c' }));
     expect(error.code).toBe(13);
   });
 });

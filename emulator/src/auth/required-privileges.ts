@@ -370,6 +370,15 @@ export function requiredPrivileges(
     case 'revokeRolesFromUser':
     case 'revokeRolesFromRole':
       return [roleActionOnEach('revokeRole', command.roles, dbName)];
+    case 'dataSize':
+    case 'datasize': {
+      // find on the namespace named by the command's value ("db.collection").
+      const ns = typeof command[commandName] === 'string' ? (command[commandName] as string) : '';
+      const dot = ns.indexOf('.');
+      return dot > 0
+        ? [[need(namespaceResource(ns.slice(0, dot), ns.slice(dot + 1)), 'find')]]
+        : all(ROOT_ONLY);
+    }
     case 'explain': {
       const explained = isPlainObject(command.explain) ? (command.explain as Document) : {};
       const [innerName] = Object.keys(explained);

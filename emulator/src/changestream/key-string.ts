@@ -55,10 +55,18 @@ const NUMERIC_TYPE_BITS = { int: 0, long: 1, double: 2, decimal: 3 } as const;
 const V1_NEGATIVE_DOUBLE_ZERO = 0x18;
 
 class TypeBits {
-  private bits: number[] = [];
+  private bits: number[] | undefined;
+  private count = 0;
 
   append(bit: number): void {
-    this.bits.push(bit);
+    // Most keys only ever append zeros: keep no array until a one arrives.
+    if (bit === 1) {
+      this.bits ??= new Array<number>(this.count).fill(0);
+      this.bits.push(1);
+    } else {
+      this.bits?.push(0);
+    }
+    this.count++;
   }
 
   appendNumeric(kind: keyof typeof NUMERIC_TYPE_BITS): void {
@@ -69,9 +77,10 @@ class TypeBits {
 
   /** The serialized form, or undefined when every bit is zero (mongod then omits `_typeBits`). */
   serialize(): Buffer | undefined {
-    if (!this.bits.includes(1)) return undefined;
-    const data = Buffer.alloc(Math.ceil(this.bits.length / 8));
-    this.bits.forEach((bit, index) => {
+    const bits = this.bits;
+    if (bits === undefined) return undefined;
+    const data = Buffer.alloc(Math.ceil(bits.length / 8));
+    bits.forEach((bit, index) => {
       if (bit) data[index >> 3] |= 1 << (index & 7);
     });
     if (data.length === 1 && data[0] < 0x80) return data;
@@ -83,16 +92,40 @@ class TypeBits {
   }
 }
 
+/** Encoded field names and operation types, which every token repeats. */
+const STRING_CACHE = new Map<string, Buffer>();
+
 class Writer {
-  private readonly chunks: number[] = [];
+  private data = Buffer.allocUnsafe(128);
+  private length = 0;
   readonly typeBits = new TypeBits();
 
-  byte(value: number): void {
-    this.chunks.push(value & 0xff);
+  private reserve(count: number): void {
+    if (this.length + count <= this.data.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.length + count));
+    this.data.copy(grown, 0, 0, this.length);
+    this.data = grown;
   }
 
-  bytes(values: Iterable<number>, invert = false): void {
-    for (const value of values) this.chunks.push(invert ? ~value & 0xff : value & 0xff);
+  byte(value: number): void {
+    this.reserve(1);
+    this.data[this.length++] = value & 0xff;
+  }
+
+  bytes(values: Uint8Array | readonly number[], invert = false): void {
+    this.reserve(values.length);
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      this.data[this.length++] = invert ? ~value & 0xff : value & 0xff;
+    }
+  }
+
+  /** Two big-endian 32-bit halves (a Timestamp's seconds and increment). */
+  uint32Pair(high: number, low: number): void {
+    this.reserve(8);
+    this.data.writeUInt32BE(high >>> 0, this.length);
+    this.data.writeUInt32BE(low >>> 0, this.length + 4);
+    this.length += 8;
   }
 
   uint64(value: bigint, invert = false): void {
@@ -101,8 +134,26 @@ class Writer {
     this.bytes(buffer, invert);
   }
 
+  /** A string's UTF-8 bytes, NULs escaped as 00 FF, then the terminating 00. */
+  stringLike(text: string): void {
+    let encoded = STRING_CACHE.get(text);
+    if (encoded === undefined) {
+      const bytes: number[] = [];
+      for (const byte of Buffer.from(text, 'utf8')) {
+        bytes.push(byte);
+        if (byte === 0) bytes.push(0xff);
+      }
+      bytes.push(0);
+      encoded = Buffer.from(bytes);
+      if (text.length <= 32 && STRING_CACHE.size < 1024) STRING_CACHE.set(text, encoded);
+    }
+    this.reserve(encoded.length);
+    encoded.copy(this.data, this.length);
+    this.length += encoded.length;
+  }
+
   buffer(): Buffer {
-    return Buffer.from(this.chunks);
+    return this.data.subarray(0, this.length);
   }
 }
 
@@ -129,6 +180,24 @@ function appendPreshiftedInteger(out: Writer, value: bigint, negative: boolean):
   } else {
     out.byte(CType.numericPositive1ByteInt + (bytes - 1));
     out.bytes(encoded);
+  }
+}
+
+/** Integers of magnitude below 2**31, without BigInt. */
+function appendSmallInteger(out: Writer, value: number): void {
+  if (value === 0) {
+    out.byte(CType.numericZero);
+    return;
+  }
+  const negative = value < 0;
+  const shifted = Math.abs(value) * 2;
+  const bytes = shifted < 0x100 ? 1 : shifted < 0x10000 ? 2 : shifted < 0x1000000 ? 3 : 4;
+  out.byte(
+    negative ? CType.numericNegative1ByteInt - (bytes - 1) : CType.numericPositive1ByteInt + (bytes - 1),
+  );
+  for (let index = bytes - 1; index >= 0; index--) {
+    const byte = Math.floor(shifted / 2 ** (index * 8)) & 0xff;
+    out.byte(negative ? ~byte : byte);
   }
 }
 
@@ -193,15 +262,13 @@ function appendDouble(out: Writer, num: number): void {
 }
 
 function appendStringLike(out: Writer, text: string): void {
-  for (const byte of Buffer.from(text, 'utf8')) {
-    out.byte(byte);
-    if (byte === 0) out.byte(0xff);
-  }
-  out.byte(0);
+  out.stringLike(text);
 }
 
 function appendObjectBody(out: Writer, doc: Document): void {
-  for (const [name, value] of Object.entries(doc)) {
+  for (const name in doc) {
+    if (!Object.prototype.hasOwnProperty.call(doc, name)) continue;
+    const value: unknown = doc[name];
     if (value === undefined) continue;
     out.byte(genericType(value));
     appendStringLike(out, name);
@@ -212,6 +279,27 @@ function appendObjectBody(out: Writer, doc: Document): void {
 
 function isInt32(value: number): boolean {
   return Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff && !Object.is(value, -0);
+}
+
+/** The canonical type byte that names an object field's type ahead of its name. */
+const GENERIC_TYPES: Record<string, number> = {
+  Int32: 30,
+  Double: 30,
+  Long: 30,
+  Decimal128: 30,
+  BSONSymbol: CType.stringLike,
+  Symbol: CType.stringLike,
+  Binary: CType.binData,
+  ObjectId: CType.oid,
+  ObjectID: CType.oid,
+  Timestamp: CType.timestamp,
+  BSONRegExp: CType.regex,
+  MinKey: CType.minKey,
+  MaxKey: CType.maxKey,
+};
+
+function bsonTypeOf(value: object): string | undefined {
+  return (value as { _bsontype?: string })._bsontype;
 }
 
 /** The canonical type byte that names an object field's type ahead of its name. */
@@ -228,23 +316,16 @@ function genericType(value: unknown): number {
     case 'undefined':
       return CType.undefined;
   }
-  if (
-    value instanceof Int32 ||
-    value instanceof Double ||
-    value instanceof Long ||
-    value instanceof Decimal128
-  )
-    return 30;
-  if (value instanceof BSONSymbol) return CType.stringLike;
+  const tag = bsonTypeOf(value as object);
+  if (tag !== undefined) {
+    if (tag === 'Code') return (value as Code).scope ? CType.codeWithScope : CType.code;
+    const ctype = GENERIC_TYPES[tag];
+    if (ctype !== undefined) return ctype;
+  }
   if (Array.isArray(value)) return CType.array;
-  if (value instanceof Binary || value instanceof Uint8Array) return CType.binData;
-  if (value instanceof ObjectId) return CType.oid;
+  if (value instanceof Uint8Array) return CType.binData;
   if (value instanceof Date) return CType.date;
-  if (value instanceof Timestamp) return CType.timestamp;
-  if (value instanceof BSONRegExp || value instanceof RegExp) return CType.regex;
-  if (value instanceof Code) return value.scope ? CType.codeWithScope : CType.code;
-  if (value instanceof MinKey) return CType.minKey;
-  if (value instanceof MaxKey) return CType.maxKey;
+  if (value instanceof RegExp) return CType.regex;
   return CType.object;
 }
 
@@ -265,7 +346,7 @@ function appendBinData(out: Writer, subType: number, data: Uint8Array): void {
 function appendNumber(out: Writer, value: number | Int32 | Double | Long | bigint | Decimal128): void {
   if (value instanceof Int32) {
     out.typeBits.appendNumeric('int');
-    appendInteger(out, BigInt(value.value));
+    appendSmallInteger(out, value.value);
   } else if (value instanceof Long || typeof value === 'bigint') {
     out.typeBits.appendNumeric('long');
     appendInteger(out, typeof value === 'bigint' ? value : value.toBigInt());
@@ -280,7 +361,7 @@ function appendNumber(out: Writer, value: number | Int32 | Double | Long | bigin
     const number = value instanceof Double ? value.value : value;
     if (!(value instanceof Double) && isInt32(number)) {
       out.typeBits.appendNumeric('int');
-      appendInteger(out, BigInt(number));
+      appendSmallInteger(out, number);
     } else if (Object.is(number, -0)) {
       for (let bit = 4; bit >= 0; bit--) out.typeBits.append((V1_NEGATIVE_DOUBLE_ZERO >> bit) & 1);
       out.byte(CType.numericZero);
@@ -291,73 +372,77 @@ function appendNumber(out: Writer, value: number | Int32 | Double | Long | bigin
   }
 }
 
+function appendRegex(out: Writer, pattern: string, flags: string): void {
+  out.byte(CType.regex);
+  out.bytes(Buffer.from(pattern, 'utf8'));
+  out.byte(0);
+  out.bytes(Buffer.from(flags, 'utf8'));
+  out.byte(0);
+}
+
 function appendValue(out: Writer, value: unknown): void {
+  switch (typeof value) {
+    case 'undefined':
+      return out.byte(CType.undefined);
+    case 'boolean':
+      return out.byte(value ? CType.boolTrue : CType.boolFalse);
+    case 'string':
+      out.typeBits.append(0);
+      out.byte(CType.stringLike);
+      return appendStringLike(out, value);
+    case 'number':
+    case 'bigint':
+      return appendNumber(out, value);
+  }
   if (value === null) return out.byte(CType.nullish);
-  // Before the numbers: bson's Timestamp is a subclass of Long.
-  if (value instanceof Timestamp) {
-    out.byte(CType.timestamp);
-    return out.uint64((BigInt(value.t) << 32n) | BigInt(value.i));
-  }
-  if (value === undefined) return out.byte(CType.undefined);
-  if (typeof value === 'boolean') return out.byte(value ? CType.boolTrue : CType.boolFalse);
-  if (typeof value === 'string') {
-    out.typeBits.append(0);
-    out.byte(CType.stringLike);
-    return appendStringLike(out, value);
-  }
-  if (
-    typeof value === 'number' ||
-    typeof value === 'bigint' ||
-    value instanceof Int32 ||
-    value instanceof Double ||
-    value instanceof Long ||
-    value instanceof Decimal128
-  ) {
-    return appendNumber(out, value);
-  }
-  if (value instanceof BSONSymbol) {
-    out.typeBits.append(1);
-    out.byte(CType.stringLike);
-    return appendStringLike(out, value.value);
+  switch (bsonTypeOf(value as object)) {
+    case 'ObjectId':
+    case 'ObjectID':
+      out.byte(CType.oid);
+      return out.bytes((value as ObjectId).id);
+    // Before the numbers: bson's Timestamp is a subclass of Long.
+    case 'Timestamp':
+      out.byte(CType.timestamp);
+      return out.uint32Pair((value as Timestamp).t, (value as Timestamp).i);
+    case 'Int32':
+    case 'Double':
+    case 'Long':
+    case 'Decimal128':
+      return appendNumber(out, value as Int32 | Double | Long | Decimal128);
+    case 'Binary': {
+      const binary = value as Binary;
+      return appendBinData(out, binary.sub_type, binary.buffer.subarray(0, binary.position));
+    }
+    case 'BSONSymbol':
+    case 'Symbol':
+      out.typeBits.append(1);
+      out.byte(CType.stringLike);
+      return appendStringLike(out, (value as BSONSymbol).value);
+    case 'BSONRegExp':
+      return appendRegex(out, (value as BSONRegExp).pattern, (value as BSONRegExp).options);
+    case 'Code': {
+      const code = value as Code;
+      out.byte(code.scope ? CType.codeWithScope : CType.code);
+      appendStringLike(out, typeof code.code === 'string' ? code.code : String(code.code));
+      if (code.scope) appendObjectBody(out, code.scope);
+      return;
+    }
+    case 'MinKey':
+      return out.byte(CType.minKey);
+    case 'MaxKey':
+      return out.byte(CType.maxKey);
   }
   if (Array.isArray(value)) {
     out.byte(CType.array);
     for (const element of value) appendValue(out, element);
     return out.byte(0);
   }
-  if (value instanceof Binary)
-    return appendBinData(out, value.sub_type, value.buffer.subarray(0, value.position));
   if (value instanceof Uint8Array) return appendBinData(out, 0, value);
-  if (value instanceof ObjectId) {
-    out.byte(CType.oid);
-    return out.bytes(value.id);
-  }
   if (value instanceof Date) {
     out.byte(CType.date);
     return out.uint64(BigInt(value.getTime()) ^ (1n << 63n));
   }
-  if (value instanceof Timestamp) {
-    out.byte(CType.timestamp);
-    return out.uint64((BigInt(value.t) << 32n) | BigInt(value.i));
-  }
-  if (value instanceof BSONRegExp || value instanceof RegExp) {
-    out.byte(CType.regex);
-    const pattern = value instanceof RegExp ? value.source : value.pattern;
-    const flags = value instanceof RegExp ? value.flags : value.options;
-    out.bytes(Buffer.from(pattern, 'utf8'));
-    out.byte(0);
-    out.bytes(Buffer.from(flags, 'utf8'));
-    return out.byte(0);
-  }
-  if (value instanceof Code) {
-    const code = typeof value.code === 'string' ? value.code : String(value.code);
-    out.byte(value.scope ? CType.codeWithScope : CType.code);
-    appendStringLike(out, code);
-    if (value.scope) appendObjectBody(out, value.scope);
-    return;
-  }
-  if (value instanceof MinKey) return out.byte(CType.minKey);
-  if (value instanceof MaxKey) return out.byte(CType.maxKey);
+  if (value instanceof RegExp) return appendRegex(out, value.source, value.flags);
   out.byte(CType.object);
   appendObjectBody(out, value as Document);
 }

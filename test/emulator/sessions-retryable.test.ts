@@ -105,6 +105,24 @@ describe('emulator sessions, transactions and retryable writes', () => {
     }
   });
 
+  it('hides a collection and an index created in a transaction from others until the commit', async () => {
+    const coll = fresh();
+    const names = async () =>
+      (await client.db('sessions').listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await coll.insertOne({ _id: 1 }, { session });
+      await coll.createIndex({ x: 1 }, { session });
+      expect(await names()).not.toContain(coll.collectionName);
+      await session.commitTransaction();
+      expect(await names()).toContain(coll.collectionName);
+      expect((await coll.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'x_1']);
+    } finally {
+      await session.endSession();
+    }
+  });
+
   it('refuses count in a transaction and labels transient transaction errors', async () => {
     const coll = fresh();
     await coll.insertOne({ _id: 1 });

@@ -4,6 +4,7 @@ import { type Document, Int32, Long } from 'bson';
 import { deserializeExact } from '../bson';
 import { ArrayCursorSource } from '../cursor';
 import { CommandError, ErrorCodes } from '../errors';
+import { hiddenFromReader, markCreatedInTransaction } from '../transaction-catalog';
 import { collationDocument, compileFilter, compareValues, parseCollationSpec, toNumber } from '../query';
 import { validatePipeline } from '../query/aggregate';
 import { validateCollectionName, validateDatabaseName, type ViewDefinition } from '../storage/catalog';
@@ -356,6 +357,7 @@ function createIndexes(ctx: CommandContext): Document {
       );
     }
     collection.addIndex(spec);
+    markCreatedInTransaction(collection.findIndex(spec.name) ?? spec, ctx.transaction);
     created++;
     const target = collection;
     engine.recordWrite(
@@ -633,7 +635,8 @@ function listCollections(ctx: CommandContext): Promise<Document> | Document {
   const filter = command.filter ? compileFilter(command.filter as Document) : undefined;
   const entries: Document[] = [];
   if (database) {
-    for (const collection of database.collections.values()) entries.push(collectionEntry(collection));
+    for (const collection of database.collections.values())
+      if (!hiddenFromReader(collection, ctx.transaction)) entries.push(collectionEntry(collection));
     for (const view of database.views.values())
       entries.push({ name: view.name, type: 'view', options: { ...view.options }, info: { readOnly: true } });
   }
@@ -660,12 +663,14 @@ function listIndexes(ctx: CommandContext): Promise<Document> {
       `Namespace ${dbName}.${name} is a view, not a collection`,
     );
   const collection = engine.catalog.collection(dbName, name);
-  if (!collection)
+  if (!collection || hiddenFromReader(collection, ctx.transaction))
     throw new CommandError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${dbName}.${name}`);
   return cursorFor(
     ctx,
     `${dbName}.${name}`,
-    collection.indexes.map((index) => ({ ...index })),
+    collection.indexes
+      .filter((index) => !hiddenFromReader(index, ctx.transaction))
+      .map((index) => ({ ...index })),
   );
 }
 

@@ -4,6 +4,7 @@ import { type Document, ObjectId } from 'bson';
 import { deserializeExact, receivedBytesOf, serialize } from '../bson';
 import { computeUpdateDescription } from '../changestream';
 import { CommandError, ErrorCodes } from '../errors';
+import { markCreatedInTransaction } from '../transaction-catalog';
 import {
   applyReplacement,
   applyUpdate,
@@ -80,6 +81,7 @@ export function createCollectionRecorded(
     throw new CommandError(ErrorCodes.InvalidNamespace, `Invalid system namespace: ${db}.${name}`);
   }
   const collection = ctx.engine.catalog.createCollection(db, name, options);
+  markCreatedInTransaction(collection, ctx.transaction);
   ctx.engine.recordWrite(
     ctx,
     {

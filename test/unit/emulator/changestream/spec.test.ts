@@ -1,4 +1,5 @@
 import { Timestamp } from 'bson';
+import { parseChangeStreamModes } from '../../../../emulator/src/changestream/spec';
 import { FakeEngine, uuidA, insert, open, errorOf, insertToken } from './fake-engine';
 import { entryToken } from '../../../../emulator/src/changestream/resume-token';
 import type { OplogEntry } from '../../../../emulator/src/oplog';
@@ -40,5 +41,16 @@ describe('openChangeStream validation', () => {
     const invalidateToken = entryToken(local.oplog.newest() as OplogEntry, 2, 'invalidate');
     expect(errorOf(() => open(local, { resumeAfter: invalidateToken })).code).toBe(260);
     expect(() => open(local, { startAfter: invalidateToken })).not.toThrow();
+  });
+});
+
+describe('resume token version', () => {
+  it('is 2 from 6.1 on (the emulator: 7.0 and 8.0), 1 before, unless $_generateV2ResumeTokens says', () => {
+    expect(parseChangeStreamModes({}, '8.0').tokenVersion).toBe(2);
+    expect(parseChangeStreamModes({}, '7.0').tokenVersion).toBe(2);
+    expect(parseChangeStreamModes({}, '6.0').tokenVersion).toBe(1);
+    expect(parseChangeStreamModes({}, '5.0').tokenVersion).toBe(1);
+    expect(parseChangeStreamModes({ $_generateV2ResumeTokens: false }, '8.0').tokenVersion).toBe(1);
+    expect(parseChangeStreamModes({ $_generateV2ResumeTokens: true }, '6.0').tokenVersion).toBe(2);
   });
 });

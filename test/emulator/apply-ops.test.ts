@@ -1,32 +1,20 @@
 // applyOps through the driver: create with a given UUID, CRUD entries ($v: 2 diffs, replacements,
 // legacy modifiers), all-or-nothing CRUD batches, change events for what it applies.
-import { MongoClient, MongoServerError, UUID, type Document } from 'mongodb';
-import { startEmulator, type RunningEmulator } from '../../emulator';
+import { UUID, type Document, type MongoClient } from 'mongodb';
+import { serverFailure, startEmulatorWithClient } from './helpers/emulator';
 
 type Loose = { _id: number | string; [key: string]: unknown };
 
 describe('applyOps', () => {
-  let emulator: RunningEmulator;
   let client: MongoClient;
-
-  async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(MongoServerError);
-    return error as MongoServerError;
-  }
+  let stop: (() => Promise<void>) | undefined;
+  const failure = serverFailure;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ version: '8.0', replSet: 'rsApply' });
-    client = await MongoClient.connect(emulator.uri, { serverSelectionTimeoutMS: 5000 });
+    ({ client, stop } = await startEmulatorWithClient({ version: '8.0', replSet: 'rsApply' }));
   });
 
-  afterAll(async () => {
-    await client?.close();
-    await emulator?.stop();
-  });
+  afterAll(() => stop?.());
 
   const admin = (): ReturnType<MongoClient['db']> => client.db('admin');
 
@@ -124,8 +112,8 @@ describe('applyOps', () => {
     await source.collection<Loose>('c').updateOne({ _id: 1 }, { $set: { 'v.1': 9, w: 1 } });
     await source.collection<Loose>('c').deleteOne({ _id: 2 });
     const entries = await client.db('local').collection('oplog.rs').find({ ns: 'applySource.c' }).toArray();
-    const other = await startEmulator({ version: '8.0', replSet: 'rsApply2' });
-    const otherClient = await MongoClient.connect(other.uri, { serverSelectionTimeoutMS: 5000 });
+    const other = await startEmulatorWithClient({ version: '8.0', replSet: 'rsApply2' });
+    const otherClient = other.client;
     try {
       await otherClient.db('applySource').createCollection('c');
       const ops = entries.map(({ op, ns, o, o2 }) => (o2 ? { op, ns, o, o2 } : { op, ns, o }));
@@ -135,7 +123,6 @@ describe('applyOps', () => {
         await source.collection('c').find().toArray(),
       );
     } finally {
-      await otherClient.close();
       await other.stop();
     }
   });

@@ -2,7 +2,8 @@
 // currentOp and killOp.
 import { createHash } from 'node:crypto';
 import { BSON, MongoClient, MongoServerError, UUID, type Document } from 'mongodb';
-import { startEmulator, type RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '../../emulator';
+import { serverFailure, startEmulatorWithClient } from './helpers/emulator';
 
 type Loose = { _id: number | string; [key: string]: unknown };
 
@@ -15,25 +16,14 @@ function md5(...parts: Array<Buffer | string>): string {
 describe('emulator diagnostic commands', () => {
   let emulator: RunningEmulator;
   let client: MongoClient;
-
-  async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(MongoServerError);
-    return error as MongoServerError;
-  }
+  let stop: (() => Promise<void>) | undefined;
+  const failure = serverFailure;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ version: '8.0', replSet: 'rsDiag' });
-    client = await MongoClient.connect(emulator.uri, { serverSelectionTimeoutMS: 5000 });
+    ({ emulator, client, stop } = await startEmulatorWithClient({ version: '8.0', replSet: 'rsDiag' }));
   });
 
-  afterAll(async () => {
-    await client?.close();
-    await emulator?.stop();
-  });
+  afterAll(() => stop?.());
 
   test('dbHash: md5 of documents in _id order per collection, md5 of the hashes overall', async () => {
     const db = client.db('hashA');

@@ -1,32 +1,22 @@
 // Server information and administration commands through the driver, checked against what
 // mongod answers: getParameter, serverStatus.
-import { Double, Int32, Long, MongoClient, MongoServerError } from 'mongodb';
-import { startEmulator, type RunningEmulator } from '../../emulator';
+import { Double, Int32, Long, MongoClient } from 'mongodb';
+import type { RunningEmulator } from '../../emulator';
+import { serverFailure, startEmulatorWithClient } from './helpers/emulator';
 
 const exact = { promoteValues: false, promoteLongs: false } as const;
 
 describe('emulator server administration commands', () => {
   let emulator: RunningEmulator;
   let client: MongoClient;
-
-  async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(MongoServerError);
-    return error as MongoServerError;
-  }
+  let stop: (() => Promise<void>) | undefined;
+  const failure = serverFailure;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ version: '8.0', replSet: 'rsAdmin' });
-    client = await MongoClient.connect(emulator.uri, { serverSelectionTimeoutMS: 5000 });
+    ({ emulator, client, stop } = await startEmulatorWithClient({ version: '8.0', replSet: 'rsAdmin' }));
   });
 
-  afterAll(async () => {
-    await client?.close();
-    await emulator?.stop();
-  });
+  afterAll(() => stop?.());
 
   describe('getParameter', () => {
     test('authSchemaVersion is 5 (Int32)', async () => {

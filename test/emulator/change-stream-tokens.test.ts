@@ -1,23 +1,19 @@
 // Resume tokens in mongod's format and $changeStreamSplitLargeEvent, through the official driver.
 import { Binary, type Collection, type Document, MongoClient, MongoServerError, Timestamp } from 'mongodb';
-import { startEmulator, type RunningEmulator } from '../../emulator';
+import { startEmulator } from '../../emulator';
+import { startEmulatorWithClient } from './helpers/emulator';
 
 type TestDoc = { _id: number; [field: string]: unknown };
 
-let emulator: RunningEmulator;
 let client: MongoClient;
+let stop: (() => Promise<void>) | undefined;
 let dbCounter = 0;
 
 beforeAll(async () => {
-  emulator = await startEmulator({});
-  client = new MongoClient(emulator.uri);
-  await client.connect();
+  ({ client, stop } = await startEmulatorWithClient({}));
 });
 
-afterAll(async () => {
-  await client?.close();
-  await emulator?.stop();
-});
+afterAll(() => stop?.());
 
 function freshDb(): ReturnType<MongoClient['db']> {
   dbCounter++;

@@ -178,13 +178,16 @@ async function main(): Promise<void> {
       console.log(`failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const shutdown = async (code: number, why: string) => {
-    if (stopping) {
+    if (stoppingSince !== null) {
+      // One Ctrl-C can arrive twice at once: from the terminal's process group and relayed by
+      // the npm/tsx wrappers. Only a later one is the user's second Ctrl-C.
+      if (Date.now() - stoppingSince < 1000) return;
       console.log('\nstopping at once');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     say(`Stopping (${why}), in this order:`);
     await step(
       "the demo's MongoDB connections",

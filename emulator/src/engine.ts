@@ -32,6 +32,7 @@ import {
   statementFailed,
 } from './retryable-statements';
 import { ServerCounters } from './server-counters';
+import { assertCommandBodyKnown, assertCommandKnown, type ServerVersion } from './version-gates';
 import {
   assertSnapshotReadSupported,
   setSnapshotReadTime,
@@ -40,7 +41,7 @@ import {
   withSnapshotReadTime,
 } from './snapshot-reads';
 
-export type ServerVersion = '5.0' | '6.0' | '7.0' | '8.0';
+export type { ServerVersion };
 
 export const SERVER_VERSIONS: Record<ServerVersion, { version: string; maxWireVersion: number }> = {
   '5.0': { version: '5.0.31', maxWireVersion: 13 },
@@ -263,6 +264,7 @@ export class Engine {
       if (!handler) {
         throw new CommandError(ErrorCodes.CommandNotFound, `no such command: '${commandName}'`);
       }
+      assertCommandKnown(this.options.version, commandName);
       this.counters.countCommand(commandName, command);
       const dbName = typeof command.$db === 'string' ? command.$db : 'admin';
       const failure = await this.failPoints.beforeCommand(commandName, conn, command, dbName);
@@ -271,6 +273,7 @@ export class Engine {
         throw new ConnectionClosedSignal();
       }
       labelsFromFailPoint = failure?.errorLabels;
+      if (!failure?.reply) assertCommandBodyKnown(this.options.version, commandName, command);
       if (failure?.reply) {
         // failCommand fails before any cursor is checked out, so mongod cannot know the command is
         // a change stream's and does not label it resumable; failGetMoreAfterCursorCheckout can.

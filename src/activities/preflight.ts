@@ -27,8 +27,14 @@ async function checkReachableReplicaSet(client: MongoClient, name: ClusterName):
   }
 }
 
-/** `buildInfo`'s version, refused below 6.0. */
-async function checkVersion(client: MongoClient, name: ClusterName): Promise<string> {
+interface ServerVersion {
+  /** As buildInfo gives it, e.g. "7.0.16". */
+  version: string;
+  major: number;
+}
+
+/** `buildInfo`'s version, refused below 6.0 (what the sync needs: expanded change events, write blocking). */
+async function checkVersion(client: MongoClient, name: ClusterName): Promise<ServerVersion> {
   const info = await client.db('admin').command({ buildInfo: 1 });
   const version = String(info.version);
   const major = Array.isArray(info.versionArray) ? Number(info.versionArray[0]) : parseInt(version, 10);
@@ -37,7 +43,29 @@ async function checkVersion(client: MongoClient, name: ClusterName): Promise<str
       `${name} runs MongoDB ${version}; version ${MINIMUM_MAJOR_VERSION}.0 or later is required`,
     );
   }
-  return version;
+  return { version, major };
+}
+
+/**
+ * A sync goes to the same or a later major version, as mongosync's version matrix allows: a newer
+ * source may hold what an older destination cannot store. A reversible sync also goes back, so its
+ * clusters must run the same major version.
+ */
+function checkVersionPair(input: PreflightInput, source: ServerVersion, destination: ServerVersion): void {
+  const { source: sourceName, destination: destinationName } = input.direction;
+  if (destination.major < source.major) {
+    throw preconditionFailed(
+      `cannot sync from ${sourceName} (MongoDB ${source.version}) to the older ${destinationName} ` +
+        `(MongoDB ${destination.version}); the destination must run the same or a later major version`,
+    );
+  }
+  if (input.purpose === 'start' && input.options.reversible && destination.major !== source.major) {
+    throw preconditionFailed(
+      `a reversible sync needs both clusters on the same major version, but ${sourceName} runs ` +
+        `MongoDB ${source.version} and ${destinationName} runs MongoDB ${destination.version}; ` +
+        'start without reversible, or upgrade first',
+    );
+  }
 }
 
 /** The required actions the cluster's user lacks, as a sentence naming the cluster; null when none. */
@@ -134,6 +162,7 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
   await checkReachableReplicaSet(destination, destinationName);
   const sourceVersion = await checkVersion(source, sourceName);
   const destinationVersion = await checkVersion(destination, destinationName);
+  checkVersionPair(input, sourceVersion, destinationVersion);
   const required = requiredActions(input);
   // Both clusters are checked before refusing, so one answer lists everything missing on each.
   const missing = [
@@ -159,5 +188,5 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
   }
   // Reversing makes the original source the destination: its unique indexes must be in the current format.
   if (input.purpose === 'reverse') await checkUniqueIndexFormat(destination, destinationName);
-  return { sourceVersion, destinationVersion };
+  return { sourceVersion: sourceVersion.version, destinationVersion: destinationVersion.version };
 }

@@ -17,7 +17,7 @@ import {
   type Document,
   type MongoClient,
 } from 'mongodb';
-import { startEmulator, type RunningEmulator } from '../../emulator';
+import { startEmulator, type RunningEmulator, type ServerVersion } from '../../emulator';
 import { ClusterClients, createActivities } from '../../src/activities';
 import { EXACT_TYPES } from '../../src/activities/bsonOptions';
 import type { Direction, OperationTime, SyncActivities, SyncOptions } from '../../src/activities/contract';
@@ -98,7 +98,15 @@ async function dump(client: MongoClient): Promise<Record<string, unknown>> {
   return result;
 }
 
-describe('sync activities against two emulators', () => {
+/** The release pairs a sync supports: the same version, and an upgrade. */
+const VERSION_PAIRS: Array<[ServerVersion, ServerVersion]> = [
+  ['8.0', '8.0'],
+  ['7.0', '7.0'],
+  ['6.0', '6.0'],
+  ['6.0', '8.0'],
+];
+
+describe.each(VERSION_PAIRS)('sync activities from MongoDB %s to %s', (sourceVersion, destinationVersion) => {
   let emulators: RunningEmulator[];
   let clusters: ClusterClients;
   let activities: SyncActivities;
@@ -106,7 +114,10 @@ describe('sync activities against two emulators', () => {
   let destination: MongoClient;
 
   beforeAll(async () => {
-    emulators = await Promise.all([startEmulator({ replSet: 'src' }), startEmulator({ replSet: 'dst' })]);
+    emulators = await Promise.all([
+      startEmulator({ replSet: 'src', version: sourceVersion }),
+      startEmulator({ replSet: 'dst', version: destinationVersion }),
+    ]);
     clusters = new ClusterClients({ cluster0: emulators[0].uri, cluster1: emulators[1].uri });
     activities = createActivities(clusters);
     source = clusters.get('cluster0');
@@ -187,7 +198,8 @@ describe('sync activities against two emulators', () => {
     await source.db('admin').collection('ignored').insertOne({ never: true });
 
     const preflight = await activities.preflight({ direction, options, purpose: 'start' });
-    expect(preflight.sourceVersion).toMatch(/^\d+\.\d+/);
+    expect(preflight.sourceVersion.startsWith(`${sourceVersion}.`)).toBe(true);
+    expect(preflight.destinationVersion.startsWith(`${destinationVersion}.`)).toBe(true);
 
     const startTime = await activities.currentOperationTime({ cluster: 'cluster0' });
     // Written after the start time but before the copy: the copy reads the newer state, so replaying
@@ -282,6 +294,12 @@ describe('sync activities against two emulators', () => {
     for (const ns of Object.keys(expected))
       expect({ ns, ...(actual[ns] as Document) }).toEqual({ ns, ...(expected[ns] as Document) });
     expect(await destination.db('admin').collection('ignored').countDocuments()).toBe(0);
+
+    // The commit's write blocking, on both sides (a reversal blocks the other one).
+    for (const cluster of ['cluster0', 'cluster1'] as const) {
+      await activities.setUserWriteBlocking({ cluster, enabled: true });
+      await activities.setUserWriteBlocking({ cluster, enabled: false });
+    }
 
     const latencies = await activities.pingClusters({ clusters: ['cluster0', 'cluster1'] });
     expect(latencies.every((latency) => latency.pingLatencyMs >= 0)).toBe(true);

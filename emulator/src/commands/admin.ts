@@ -225,8 +225,6 @@ function setUserWriteBlockMode(ctx: CommandContext): Document {
       "BSON field 'setUserWriteBlockMode.global' is missing but a required field",
     );
   }
-  if (ctx.engine.options.version === '5.0')
-    throw new CommandError(ErrorCodes.CommandNotFound, "no such command: 'setUserWriteBlockMode'");
   ctx.engine.writeBlocked = ctx.command.global;
   return { ok: 1 };
 }

@@ -16,6 +16,7 @@ import { collectionStats, toInt32Counts } from './stats';
 import { createCollectionRecorded } from './writeOps';
 import { RawBatch } from '../wire';
 import { oplogCollStats } from './system-namespaces';
+import { atLeast, BEHAVIOUR_SINCE } from '../version-gates';
 
 const CREATE_OPTIONS = new Set([
   'capped',
@@ -140,8 +141,11 @@ function create(ctx: CommandContext): Document {
       );
   }
   if (existing) {
-    // Same options → no-op (mongod since 7.0 treats an identical create as success).
-    if (!('viewOn' in existing) && compareValues((existing as Collection).options, options) === 0)
+    if (
+      atLeast(ctx.engine.options.version, BEHAVIOUR_SINCE.identicalCreateSucceeds) &&
+      !('viewOn' in existing) &&
+      compareValues((existing as Collection).options, options) === 0
+    )
       return { ok: 1 };
     throw new CommandError(ErrorCodes.NamespaceExists, `Collection ${dbName}.${name} already exists.`);
   }
@@ -164,7 +168,10 @@ function drop(ctx: CommandContext): Document {
   const name = collectionNameOf(ctx);
   assertNotInternalWrite(ctx, dbName);
   const target = ctx.engine.catalog.collection(dbName, name) ?? ctx.engine.catalog.view(dbName, name);
-  if (!target) return { ok: 1 }; // mongod 7.0+: dropping a missing collection succeeds
+  if (!target) {
+    if (atLeast(ctx.engine.options.version, BEHAVIOUR_SINCE.dropMissingNamespaceSucceeds)) return { ok: 1 };
+    throw new CommandError(ErrorCodes.NamespaceNotFound, 'ns not found');
+  }
   dropRecorded(ctx, dbName, name);
   return { ns: `${dbName}.${name}`, nIndexesWas: 'indexes' in target ? target.indexes.length : 0, ok: 1 };
 }

@@ -82,7 +82,15 @@ export function compileLookupStage(
     if (!allowed.includes(key)) throw new CommandError(9, `unknown argument to $lookup: ${key}`);
   }
   if (isPlainObject(spec.from)) throw new CommandError(238, '$lookup from another database is not supported');
-  const from = requireString(spec.from, "$lookup argument 'from' must be a string", 9);
+  // Since 5.1 a $lookup whose pipeline starts with $documents needs no collection to join.
+  const joinsDocuments =
+    spec.from === undefined &&
+    Array.isArray(spec.pipeline) &&
+    isPlainObject(spec.pipeline[0]) &&
+    '$documents' in spec.pipeline[0];
+  const from = joinsDocuments
+    ? undefined
+    : requireString(spec.from, "$lookup argument 'from' must be a string", 9);
   const as = requireString(spec.as, "$lookup argument 'as' must be a string", 9);
   const hasLocal = 'localField' in spec;
   const hasForeign = 'foreignField' in spec;
@@ -110,10 +118,10 @@ export function compileLookupStage(
   const letSpec: Document = spec.let ?? {};
   for (const name of Object.keys(letSpec)) validateVariableName(name);
   const asPath = as.split('.');
-  const load = requireLoader('$lookup', loader);
+  const load = from === undefined ? () => [] : requireLoader('$lookup', loader);
 
   return function* lookup(input, variables) {
-    const foreign = load(from);
+    const foreign = from === undefined ? [] : load(from);
     const index = foreignField !== undefined ? indexByField(foreign, foreignField) : undefined;
     for (const doc of input) {
       let matched =

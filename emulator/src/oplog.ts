@@ -31,6 +31,8 @@ export interface OplogEntry {
   documentKey?: Document;
   /** Post-image (insert, replace, update) as stored, in exact form. */
   postImage?: Document;
+  /** The post-image's stored BSON, when the entry keeps it as bytes (sent on without decoding). */
+  readonly postImageBytes?: Buffer;
   /** Pre-image (update, replace, delete) as stored, in exact form. */
   preImage?: Document;
   /** For updates: `{updatedFields, removedFields, truncatedArrays, disambiguatedPaths?}`. */

@@ -84,7 +84,11 @@ export class WireServer {
     try {
       const reply = await this.engine.execute(conn, request.command);
       if (request.opCode === OP_MSG && request.flags & MORE_TO_COME) return;
-      if (!socket.destroyed) socket.write(encodeReply(request, reply));
+      if (socket.destroyed) return;
+      // One corked burst: the pieces leave as one writev, not one write each.
+      socket.cork();
+      for (const part of encodeReply(request, reply)) socket.write(part);
+      socket.uncork();
     } catch {
       // A fail point asked to drop the connection (ConnectionClosedSignal), or encoding failed.
       socket.destroy();

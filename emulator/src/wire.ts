@@ -26,6 +26,11 @@ export class RawBatch {
   constructor(readonly docs: Array<Buffer | Document>) {}
 }
 
+/** A document value that is already BSON (a stored document): written as is, never re-encoded. */
+export class RawDocument {
+  constructor(readonly bytes: Buffer) {}
+}
+
 export function parseMessage(buffer: Buffer): IncomingMessage {
   const requestId = buffer.readInt32LE(4);
   const opCode = buffer.readInt32LE(12);
@@ -81,12 +86,18 @@ export function parseMessage(buffer: Buffer): IncomingMessage {
 
 let nextResponseId = 1;
 
-export function encodeReply(request: IncomingMessage, reply: Document): Buffer {
-  const body = encodeDocument(reply);
+/**
+ * A reply as the buffers to write in order (header first): large batches are sent from the stored
+ * documents' own bytes, never copied into one buffer.
+ */
+export function encodeReply(request: IncomingMessage, reply: Document): Buffer[] {
+  const pieces: Buffer[] = [];
+  const bodyLength = encodeDocumentInto(reply, pieces);
+  const body = coalesced(pieces);
   const responseId = nextResponseId++ & 0x7fffffff;
   if (request.opCode === OP_QUERY) {
     const header = Buffer.alloc(36);
-    header.writeInt32LE(36 + body.length, 0);
+    header.writeInt32LE(36 + bodyLength, 0);
     header.writeInt32LE(responseId, 4);
     header.writeInt32LE(request.requestId, 8);
     header.writeInt32LE(OP_REPLY, 12);
@@ -94,57 +105,119 @@ export function encodeReply(request: IncomingMessage, reply: Document): Buffer {
     header.writeBigInt64LE(0n, 20); // cursorID
     header.writeInt32LE(0, 28); // startingFrom
     header.writeInt32LE(1, 32); // numberReturned
-    return Buffer.concat([header, body]);
+    return [header, ...body];
   }
   const header = Buffer.alloc(21);
-  header.writeInt32LE(21 + body.length, 0);
+  header.writeInt32LE(21 + bodyLength, 0);
   header.writeInt32LE(responseId, 4);
   header.writeInt32LE(request.requestId, 8);
   header.writeInt32LE(OP_MSG, 12);
   header.writeUInt32LE(0, 16);
   header[20] = 0; // kind 0 section
-  return Buffer.concat([header, body]);
+  return [header, ...body];
 }
 
-/** Serialize a document whose values may include RawBatch arrays (at any depth of plain objects). */
+/** Serialize a document whose values may include RawBatch arrays or RawDocuments (at any depth of plain objects). */
 export function encodeDocument(doc: Document): Buffer {
-  if (!containsRawBatch(doc)) return Buffer.from(BSON.serialize(doc, { checkKeys: false }));
   const parts: Buffer[] = [];
+  const length = encodeDocumentInto(doc, parts);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
+}
+
+/** Appends the document's bytes to `out` as pieces; returns their total length. */
+function encodeDocumentInto(doc: Document, out: Buffer[]): number {
+  if (!containsRaw(doc)) {
+    const bytes = BSON.serialize(doc, { checkKeys: false });
+    out.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+    return bytes.length;
+  }
+  const head = Buffer.alloc(4);
+  out.push(head);
+  let length = 4;
+  // Plain fields between raw ones are serialized together, as one document's elements.
+  let plain: Document | undefined;
+  const flushPlain = () => {
+    if (plain === undefined) return;
+    const bytes = BSON.serialize(plain, { checkKeys: false });
+    length += pushed(out, Buffer.from(bytes.buffer, bytes.byteOffset + 4, bytes.length - 5));
+    plain = undefined;
+  };
   for (const [name, value] of Object.entries(doc)) {
     if (value === undefined) continue;
     if (value instanceof RawBatch) {
-      parts.push(elementHeader(0x04, name), encodeArray(value.docs));
-    } else if (isPlainObject(value) && containsRawBatch(value)) {
-      parts.push(elementHeader(0x03, name), encodeDocument(value));
+      flushPlain();
+      length += pushed(out, elementHeader(0x04, name)) + encodeArrayInto(value.docs, out);
+    } else if (value instanceof RawDocument) {
+      flushPlain();
+      length += pushed(out, elementHeader(0x03, name)) + pushed(out, value.bytes);
+    } else if (isPlainObject(value) && containsRaw(value)) {
+      flushPlain();
+      length += pushed(out, elementHeader(0x03, name)) + encodeDocumentInto(value, out);
     } else {
-      const single = BSON.serialize({ [name]: value }, { checkKeys: false });
-      parts.push(Buffer.from(single.buffer, single.byteOffset + 4, single.length - 5));
+      (plain ??= {})[name] = value;
     }
   }
-  return wrapDocument(parts);
-}
-
-function encodeArray(docs: Array<Buffer | Document>): Buffer {
-  const parts: Buffer[] = [];
-  docs.forEach((doc, index) => {
-    parts.push(elementHeader(0x03, String(index)));
-    parts.push(Buffer.isBuffer(doc) ? doc : Buffer.from(BSON.serialize(doc, { checkKeys: false })));
-  });
-  return wrapDocument(parts);
-}
-
-function wrapDocument(parts: Buffer[]): Buffer {
-  const length = 4 + parts.reduce((sum, part) => sum + part.length, 0) + 1;
-  const head = Buffer.alloc(4);
+  flushPlain();
+  length += pushed(out, TERMINATOR);
   head.writeInt32LE(length, 0);
-  return Buffer.concat([head, ...parts, Buffer.from([0])], length);
+  return length;
+}
+
+function encodeArrayInto(docs: Array<Buffer | Document>, out: Buffer[]): number {
+  const head = Buffer.alloc(4);
+  out.push(head);
+  let length = 4;
+  docs.forEach((doc, index) => {
+    length += pushed(out, elementHeader(0x03, String(index)));
+    if (Buffer.isBuffer(doc)) length += pushed(out, doc);
+    else length += encodeDocumentInto(doc, out);
+  });
+  length += pushed(out, TERMINATOR);
+  head.writeInt32LE(length, 0);
+  return length;
+}
+
+const TERMINATOR = Buffer.from([0]);
+/** Pieces smaller than this are copied together; larger ones are written from their own memory. */
+const SMALL_PIECE_BYTES = 16 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
+
+/** Runs of small pieces joined into chunks: a batch of many small documents is a few writes, not thousands. */
+function coalesced(pieces: Buffer[]): Buffer[] {
+  if (pieces.length <= 16) return pieces;
+  const result: Buffer[] = [];
+  let run: Buffer[] = [];
+  let runBytes = 0;
+  const flush = () => {
+    if (run.length === 1) result.push(run[0]);
+    else if (run.length > 1) result.push(Buffer.concat(run, runBytes));
+    run = [];
+    runBytes = 0;
+  };
+  for (const piece of pieces) {
+    if (piece.length >= SMALL_PIECE_BYTES) {
+      flush();
+      result.push(piece);
+      continue;
+    }
+    run.push(piece);
+    runBytes += piece.length;
+    if (runBytes >= CHUNK_BYTES) flush();
+  }
+  flush();
+  return result;
+}
+
+function pushed(out: Buffer[], part: Buffer): number {
+  out.push(part);
+  return part.length;
 }
 
 function elementHeader(type: number, name: string): Buffer {
-  const nameBytes = Buffer.from(name, 'utf8');
-  const header = Buffer.alloc(nameBytes.length + 2);
+  const nameLength = Buffer.byteLength(name, 'utf8');
+  const header = Buffer.allocUnsafe(nameLength + 2);
   header[0] = type;
-  nameBytes.copy(header, 1);
+  header.write(name, 1, 'utf8');
   header[header.length - 1] = 0;
   return header;
 }
@@ -153,10 +226,10 @@ function isPlainObject(value: unknown): value is Document {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-function containsRawBatch(doc: Document): boolean {
+function containsRaw(doc: Document): boolean {
   for (const value of Object.values(doc)) {
-    if (value instanceof RawBatch) return true;
-    if (isPlainObject(value) && containsRawBatch(value)) return true;
+    if (value instanceof RawBatch || value instanceof RawDocument) return true;
+    if (isPlainObject(value) && containsRaw(value)) return true;
   }
   return false;
 }

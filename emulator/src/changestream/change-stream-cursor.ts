@@ -324,9 +324,13 @@ export class ChangeStreamCursor implements CursorSource {
       }
       const relevance = classifyEntry(entry, this.scope, this.spec.showExpandedEvents);
       if (relevance === 'event' || relevance === 'eventThenInvalidate') {
-        const event = this.pipeline.apply(buildChangeEvent(entry, this.spec, this.lookupDocument));
+        const mayBeTooLarge = this.mayBeTooLarge(entry);
+        const sendStoredImage = !mayBeTooLarge && !this.pipeline.readsImages;
+        const event = this.pipeline.apply(
+          buildChangeEvent(entry, this.spec, this.lookupDocument, sendStoredImage),
+        );
         if (event !== undefined) {
-          const size = this.mayBeTooLarge(entry) ? bsonSize(event) : undefined;
+          const size = mayBeTooLarge ? bsonSize(event) : undefined;
           if (size !== undefined && size > this.eventSizeLimit()) {
             if (!this.pipeline.splitLargeEvents) throw eventTooLarge(event, size);
             const [first, ...rest] = this.split(event, entry, 0);

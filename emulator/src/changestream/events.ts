@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { Binary, type Document, Long } from 'bson';
 import { CommandError } from '../errors';
 import type { OplogEntry } from '../oplog';
+import { RawDocument } from '../wire';
 import { entryToken, type ResumeTokenVersion } from './resume-token';
 import { INTERNAL_DATABASES, type ChangeStreamSpec, type StreamScope } from './spec';
 
@@ -98,6 +99,8 @@ export function buildChangeEvent(
   entry: OplogEntry,
   spec: ChangeStreamSpec,
   lookupDocument: DocumentLookup,
+  /** Nothing reads the event before it is sent: an insert's or replace's document goes out as stored. */
+  sendStoredImage = false,
 ): Document {
   const expanded = spec.showExpandedEvents;
   const event: Document = {};
@@ -112,7 +115,10 @@ export function buildChangeEvent(
   event.clusterTime = entry.ts;
   if (expanded && entry.uuid !== undefined && entry.op !== 'dropDatabase') event.collectionUUID = entry.uuid;
   event.wallTime = entry.wallTime;
-  if (entry.op === 'insert' || entry.op === 'replace') event.fullDocument = entry.postImage ?? null;
+  if (entry.op === 'insert' || entry.op === 'replace') {
+    const bytes = sendStoredImage ? entry.postImageBytes : undefined;
+    event.fullDocument = bytes !== undefined ? new RawDocument(bytes) : (entry.postImage ?? null);
+  }
   event.ns = namespaceOf(entry);
   if (
     entry.documentKey !== undefined &&

@@ -69,11 +69,24 @@ export interface UserPipelineOptions {
   serverVersion?: string;
 }
 
+/** Whether a $match filter may look at `fullDocument` (by path, or through the whole event). */
+function mayReadImages(filter: Document): boolean {
+  let text: string;
+  try {
+    text = JSON.stringify(filter);
+  } catch {
+    return true;
+  }
+  return /fullDocument|\$\$ROOT|\$\$CURRENT|\$where|\$function/.test(text);
+}
+
 export class UserPipeline {
   private readonly matchers: Matcher[] = [];
   private readonly transformStages: Document[] = [];
   /** The pipeline ends with $changeStreamSplitLargeEvent: events over the limit are split. */
   readonly splitLargeEvents: boolean = false;
+  /** Whether a stage may read an event's document images (else they are sent without decoding). */
+  readonly readsImages: boolean = false;
 
   constructor(stages: readonly Document[], options: UserPipelineOptions = {}) {
     for (const [index, stage] of stages.entries()) {
@@ -113,8 +126,10 @@ export class UserPipeline {
           throw new CommandError(15959, 'the match filter must be an expression in an object');
         }
         this.matchers.push(compileFilter(filter as Document));
+        if (mayReadImages(filter as Document)) this.readsImages = true;
       } else {
         this.transformStages.push(stage);
+        this.readsImages = true;
       }
     }
     // Validate the remaining stages now, so a malformed stage fails the aggregate, not a getMore.

@@ -24,6 +24,8 @@ export interface ServiceConfig {
   /** Directory of mongosync.log; null logs to stdout. */
   logPath: string | null;
   verbosity: Verbosity;
+  /** mongosync's `--disableVerification`: a /start without `verification` runs without the verifier. */
+  disableVerification: boolean;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +69,9 @@ const configSchema = z
       .transform((v) => v.toUpperCase())
       .pipe(z.enum(VERBOSITY_LEVELS))
       .default('INFO'),
+    disableVerification: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+      .default(false),
   })
   .strict();
 
@@ -96,10 +101,19 @@ const FLAGS: { flag: string; key: FlagKey; arg: string; description: string }[] 
   { flag: 'verbosity', key: 'verbosity', arg: 'level', description: VERBOSITY_LEVELS.join('|') },
 ];
 
+/** Flags without a value (mongosync's spelling). */
+const SWITCHES: { flag: string; key: FlagKey; description: string }[] = [
+  {
+    flag: 'disableVerification',
+    key: 'disableVerification',
+    description: 'run syncs without the embedded verifier unless /start asks for it',
+  },
+];
+
 /** YAML keys are the flag names without dashes; camelCase spellings are accepted too. */
 function keyForYaml(name: string): FlagKey | undefined {
   const normalized = name.replace(/-/g, '').toLowerCase();
-  return FLAGS.find((f) => f.flag.replace(/-/g, '').toLowerCase() === normalized)?.key;
+  return [...FLAGS, ...SWITCHES].find((f) => f.flag.replace(/-/g, '').toLowerCase() === normalized)?.key;
 }
 
 function readYamlConfig(path: string): Partial<Record<FlagKey, unknown>> {
@@ -135,6 +149,7 @@ export function parseServiceConfig(args: string[], options: ParseOptions = {}): 
     .allowExcessArguments(false)
     .option('--config <file>', 'YAML file with these options (keys = flag names without dashes)');
   for (const { flag, arg, description } of FLAGS) program.option(`--${flag} <${arg}>`, description);
+  for (const { flag, description } of SWITCHES) program.option(`--${flag}`, description);
 
   try {
     program.parse(args, { from: 'user' });
@@ -153,6 +168,10 @@ export function parseServiceConfig(args: string[], options: ParseOptions = {}): 
   for (const { flag, key } of FLAGS) {
     const value = flags[program.options.find((o) => o.long === `--${flag}`)!.attributeName()];
     if (value !== undefined) fromFlags[key] = value;
+  }
+  for (const { flag, key } of SWITCHES) {
+    if (flags[program.options.find((o) => o.long === `--${flag}`)!.attributeName()] === true)
+      fromFlags[key] = true;
   }
   const result = configSchema.safeParse({ ...fromFile, ...fromFlags });
   if (!result.success) {

@@ -115,8 +115,15 @@ export async function startService(
       clusterFingerprint: clusterFingerprint(config.cluster0, config.cluster1),
       tuning: options.tuning,
     });
+    // The verifier's mismatch log is read from the destination's metadata database.
+    const { ClusterClients: ReportClients } = await import('./activities');
+    const { verificationLog } = await import('./activities/verifierReport');
+    const reportClients = new ReportClients({ cluster0: config.cluster0, cluster1: config.cluster1 });
+    cleanup.add(() => reportClients.close());
     const api: ApiServer = await createApiServer({
       sync,
+      verificationByDefault: !config.disableVerification,
+      verificationLog: (destination, limit) => verificationLog(reportClients.get(destination), limit),
       clusterHosts: {
         cluster0: redactConnectionString(config.cluster0),
         cluster1: redactConnectionString(config.cluster1),

@@ -126,6 +126,91 @@ export interface ApplyChangesResult {
   reachedStopTime: boolean;
 }
 
+export interface VerifyPartitionInput extends ForSync {
+  direction: Direction;
+  partition: Partition;
+}
+
+export interface VerifyPartitionResult {
+  sourceDocuments: number;
+  destinationDocuments: number;
+  /** Documents that differed or were missing on one side: rechecked later. */
+  suspects: number;
+}
+
+/** Where the verifier reads a cluster's change stream next: after the token, else from `startAt`. */
+export interface StreamPosition {
+  token: string | null;
+  startAt: OperationTime | null;
+}
+
+export interface CollectChangesInput extends ForSync {
+  direction: Direction;
+  options: SyncOptions;
+  source: StreamPosition;
+  destination: StreamPosition;
+  maxDurationMs: number;
+}
+
+export interface CollectChangesResult {
+  source: StreamPosition;
+  destination: StreamPosition;
+  sourceEvents: number;
+  destinationEvents: number;
+  /** The source's operation time when the pass began. */
+  sourceNow: OperationTime;
+}
+
+export interface RecheckInput extends ForSync {
+  direction: Direction;
+  /** Suspects observed up to this source time are rechecked (the sync has applied past them). */
+  appliedThrough: OperationTime | null;
+  /** The commit's pass: the source is blocked and drained, every suspect is settled now. */
+  final: boolean;
+  batchSize?: number;
+}
+
+export interface VerifierCounts {
+  /** Documents still to recheck. */
+  open: number;
+  /** Confirmed mismatches that differ again after their repair (and metadata that cannot be repaired). */
+  persisting: number;
+  /** Confirmed mismatches, ever. */
+  found: number;
+  repaired: number;
+}
+
+export interface RecheckResult extends VerifierCounts {
+  rechecked: number;
+  repairedNow: number;
+  now: OperationTime;
+}
+
+export interface MetadataCheckInput extends ForSync {
+  direction: Direction;
+  options: SyncOptions;
+}
+
+export interface MetadataCheckResult {
+  differences: number;
+  repaired: number;
+  /** The first differences that hold the commit, as "ns: what". */
+  blocking: string[];
+  blockingCount: number;
+}
+
+export interface FinalVerificationInput extends ForSync {
+  direction: Direction;
+  options: SyncOptions;
+  source: StreamPosition;
+  destination: StreamPosition;
+}
+
+export interface FinalVerificationResult extends VerifierCounts {
+  source: StreamPosition;
+  destination: StreamPosition;
+}
+
 export interface ClusterLatency {
   cluster: ClusterName;
   pingLatencyMs: number;
@@ -166,5 +251,13 @@ export interface SyncActivities {
   relaxIndexes(
     input: { direction: Direction; options: SyncOptions } & ForSync,
   ): Promise<{ indexesRelaxed: number }>;
+  /** Compares one copied partition on both clusters; differences become suspects. */
+  verifyPartition(input: VerifyPartitionInput): Promise<VerifyPartitionResult>;
+  /** Reads both clusters' change streams: documents that changed become suspects. */
+  collectChanges(input: CollectChangesInput): Promise<CollectChangesResult>;
+  /** Rechecks the suspects the sync has applied past; confirms and repairs real mismatches. */
+  recheckSuspects(input: RecheckInput): Promise<RecheckResult>;
+  /** At commit (source blocked, drained): every change since the last pass, every suspect and the metadata. */
+  finalVerification(input: FinalVerificationInput): Promise<FinalVerificationResult>;
   pingClusters(input: { clusters: ClusterName[] }): Promise<ClusterLatency[]>;
 }

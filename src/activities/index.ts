@@ -9,6 +9,9 @@ import { planPartitions } from './partition';
 import { preflight } from './preflight';
 import { recordSync, removeSyncRecord, SyncRecordGuard } from './syncRecord';
 import { setUserWriteBlocking } from './writeBlocking';
+import { finalVerification } from './finalVerification';
+import { recheckSuspects, verifyPartition } from './verifyDocuments';
+import { collectChanges } from './verifyStreams';
 
 export { ClusterClients } from './clusters';
 export type { ClusterUris } from './clusters';
@@ -63,6 +66,10 @@ export function createActivities(clusters: ClusterClients): SyncActivities {
         relaxDestinationIndexes(clusters.get(direction.source), clusters.get(direction.destination), options),
       ),
     ),
+    verifyPartition: forSync(BULK_RECHECK_MS, (input) => verifyPartition(clusters, input)),
+    collectChanges: forSync(BULK_RECHECK_MS, (input) => collectChanges(clusters, input)),
+    recheckSuspects: forSync(BULK_RECHECK_MS, (input) => recheckSuspects(clusters, input)),
+    finalVerification: forSync(0, (input) => finalVerification(clusters, input)),
     pingClusters: async ({ clusters: names }) =>
       Promise.all(
         names.map(async (cluster) => ({

@@ -4,15 +4,24 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { SyncErrorName } from '../workflows/messages';
+import type { VerificationLogEntry } from '../activities/verifierReport';
+import type { ClusterName } from '../domain';
 import { progressResponse, type ClusterHosts } from './progressResponse';
 import { InvalidRequestError, parseEmptyRequest, parseJsonBody, parseStartRequest } from './startRequest';
 import { SyncCommandError, type ArgumentlessCommand, type SyncService } from './syncClient';
+
+/** The first mismatches GET /api/v1/verification lists. */
+const VERIFICATION_LOG_LIMIT = 100;
 
 export interface ApiServerOptions {
   sync: SyncService;
   /** Redacted host lists of the clusters, for directionMapping. */
   clusterHosts: ClusterHosts;
   logger: Logger;
+  /** Whether a /start without `verification` runs the verifier (false with --disableVerification). */
+  verificationByDefault?: boolean;
+  /** The verifier's mismatch log on a cluster (GET /api/v1/verification). */
+  verificationLog?: (destination: ClusterName, limit: number) => Promise<VerificationLogEntry[]>;
   port?: number;
   host?: string;
 }
@@ -85,7 +94,9 @@ export function createApiApp(options: ApiServerOptions): express.Express {
   };
 
   app.post('/api/v1/start', (req, res) =>
-    respond(req, res, 'start', (body) => sync.start(parseStartRequest(body))),
+    respond(req, res, 'start', (body) =>
+      sync.start(parseStartRequest(body, options.verificationByDefault ?? true)),
+    ),
   );
   for (const command of ARGUMENTLESS_COMMANDS) {
     app.post(`/api/v1/${command}`, (req, res) =>
@@ -95,6 +106,33 @@ export function createApiApp(options: ApiServerOptions): express.Express {
       }),
     );
   }
+  app.get('/api/v1/verification', async (_req, res) => {
+    try {
+      const progress = await sync.progress();
+      const verification = progress.verification;
+      const destination = progress.direction?.destination;
+      const mismatches =
+        verification && destination && options.verificationLog
+          ? await options.verificationLog(destination, VERIFICATION_LOG_LIMIT)
+          : [];
+      res.json({
+        success: true,
+        verification: verification
+          ? {
+              enabled: true,
+              source: verification.source,
+              destination: verification.destination,
+              mismatchesFound: verification.mismatchesFound,
+              mismatchesRepaired: verification.mismatchesRepaired,
+              mismatches,
+            }
+          : { enabled: false, mismatches: [] },
+      });
+    } catch (err) {
+      const failure = asCommandError(err);
+      sendError(res, failure.errorName, failure.message);
+    }
+  });
   app.get('/api/v1/progress', async (_req, res) => {
     try {
       res.json({ success: true, progress: progressResponse(await sync.progress(), clusterHosts) });

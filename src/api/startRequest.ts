@@ -110,17 +110,15 @@ function describeIssues(error: z.ZodError, body: unknown): string {
     .join('; ');
 }
 
-/** A /start body as the workflow's request; throws InvalidRequestError naming every problem. */
-export function parseStartRequest(body: unknown): StartRequest {
+/**
+ * A /start body as the workflow's request; throws InvalidRequestError naming every problem. The
+ * verifier runs unless the body says `verification: {enabled: false}` or the service was started
+ * with `--disableVerification` (and the body does not ask for it).
+ */
+export function parseStartRequest(body: unknown, verificationByDefault = true): StartRequest {
   const result = startBody.safeParse(body);
   if (!result.success) throw new InvalidRequestError(describeIssues(result.error, body));
   const value = result.data;
-  if (value.verification?.enabled === true) {
-    // Never silently ignored: an explicit request for the verifier is refused until it exists.
-    throw new InvalidRequestError(
-      'verification.enabled: the embedded verifier is not supported yet; leave "verification" out or pass {"enabled": false}',
-    );
-  }
   const request: StartRequest = {
     direction: { source: value.source, destination: value.destination },
     options: {
@@ -129,7 +127,7 @@ export function parseStartRequest(body: unknown): StartRequest {
       buildIndexes: value.buildIndexes,
       includeNamespaces: value.includeNamespaces,
       excludeNamespaces: value.excludeNamespaces,
-      verificationEnabled: false,
+      verificationEnabled: value.verification?.enabled ?? verificationByDefault,
       preExistingDestinationData: value.preExistingDestinationData,
     },
   };

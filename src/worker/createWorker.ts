@@ -29,6 +29,10 @@ const ACTIVITY_NAMES = Object.keys({
   applyChanges: true,
   finalizeIndexes: true,
   relaxIndexes: true,
+  verifyPartition: true,
+  collectChanges: true,
+  recheckSuspects: true,
+  finalVerification: true,
   pingClusters: true,
 } satisfies Record<keyof SyncActivities, true>) as (keyof SyncActivities)[];
 

@@ -87,6 +87,14 @@ export interface VerifierSideProgress {
   phase: 'not started' | 'initial hashing' | 'stream hashing';
 }
 
+export interface VerificationProgress {
+  source: VerifierSideProgress;
+  destination: VerifierSideProgress;
+  /** Ours, beside the contract's: confirmed mismatches, and how many were repaired. */
+  mismatchesFound: number;
+  mismatchesRepaired: number;
+}
+
 /**
  * The progress the workflow reports (query `progress` and memo `progress`). Clusters appear by name
  * only: the API turns `direction` into the contract's `directionMapping` from its own configuration.
@@ -105,7 +113,7 @@ export interface WorkflowProgress {
   direction: Direction | null;
   source: { pingLatencyMs: number } | null;
   destination: { pingLatencyMs: number } | null;
-  verification: { source: VerifierSideProgress; destination: VerifierSideProgress } | null;
+  verification: VerificationProgress | null;
   warnings: string[];
   mongosyncID: string;
   /** Hash of the clusters' host lists, so a service can tell whether a sync belongs to its clusters. */

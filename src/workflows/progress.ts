@@ -8,14 +8,38 @@ function isApplyingChanges(state: SyncWorkflowState): boolean {
   return state.phase === 'changeEvents' || state.status === 'COMMITTING';
 }
 
-function verifierNotStarted(estimatedDocumentCount: number | null): VerifierSideProgress {
+function verifierProgress(
+  state: SyncWorkflowState,
+  side: 'source' | 'destination',
+  estimatedDocumentCount: number,
+): VerifierSideProgress {
+  const verification = state.verification;
+  const totalCollectionCount = state.copy.collections.length;
+  if (
+    verification === undefined ||
+    (verification.hashedPartitions === 0 && verification.lastPassAt === null)
+  ) {
+    return {
+      estimatedDocumentCount,
+      hashedDocumentCount: 0,
+      lagTimeSeconds: null,
+      totalCollectionCount,
+      scannedCollectionCount: 0,
+      phase: 'not started',
+    };
+  }
+  const scanned = Object.values(verification.partitionsLeft).filter((left) => left === 0).length;
+  const lag =
+    verification.lastPassAt === null
+      ? null
+      : Math.max(0, Math.round((Date.now() - verification.lastPassAt) / 1000));
   return {
     estimatedDocumentCount,
-    hashedDocumentCount: 0,
-    lagTimeSeconds: null,
-    totalCollectionCount: null,
-    scannedCollectionCount: 0,
-    phase: 'not started',
+    hashedDocumentCount: verification.documents[side],
+    lagTimeSeconds: lag,
+    totalCollectionCount,
+    scannedCollectionCount: Math.min(scanned, totalCollectionCount),
+    phase: verification.partitionsToHash.length > 0 ? 'initial hashing' : 'stream hashing',
   };
 }
 
@@ -45,9 +69,11 @@ export function idleProgress(): WorkflowProgress {
 function warningsOf(state: SyncWorkflowState): string[] {
   const warnings = [...state.warnings];
   const { lastError, commit } = state;
-  if (state.status !== 'IDLE' && state.options && !state.options.verificationEnabled) {
+  const verification = state.verification;
+  if (state.options?.verificationEnabled && verification && verification.persisting > 0) {
     warnings.push(
-      'The embedded verifier is not implemented yet: this sync runs without verification, and commit is not gated by it',
+      `the verifier found ${verification.persisting} difference(s) that persist after repair; ` +
+        'the commit waits for them (GET /api/v1/verification lists them)',
     );
   }
   if (lastError && lastError.retryAt === null) {
@@ -119,10 +145,14 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
     direction,
     source: ping(direction.source),
     destination: ping(direction.destination),
-    verification:
-      state.options?.verificationEnabled === false
-        ? null
-        : { source: verifierNotStarted(estimatedDocuments), destination: verifierNotStarted(null) },
+    verification: state.options?.verificationEnabled
+      ? {
+          source: verifierProgress(state, 'source', estimatedDocuments),
+          destination: verifierProgress(state, 'destination', estimatedDocuments),
+          mismatchesFound: state.verification?.mismatchesFound ?? 0,
+          mismatchesRepaired: state.verification?.mismatchesRepaired ?? 0,
+        }
+      : null,
     warnings: warningsOf(state),
     mongosyncID: state.syncId,
     clusterFingerprint: state.clusterFingerprint,

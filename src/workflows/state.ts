@@ -1,6 +1,6 @@
 // The sync workflow's whole state: one plain-JSON object, grouped by concern and carried across
 // continue-as-new.
-import type { CollectionPlan, Partition } from '../activities/contract';
+import type { CollectionPlan, Partition, StreamPosition } from '../activities/contract';
 import type { ClusterName, Direction, OperationTime, SyncOptions } from '../domain';
 import type { LagState } from './lag';
 import type { IndexBuildingProgress, SyncStatus } from './messages';
@@ -21,6 +21,10 @@ export interface SyncTuning {
   drainStallWarningMs: number;
   /** How often a paused or committed sync checks that its destination still holds its record. */
   recordCheckMs: number;
+  /** Partitions the verifier hashes at once, beside change event application. */
+  verifyConcurrency: number;
+  /** How often the verifier reads both change streams and rechecks what the sync applied past. */
+  verifyPassMs: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -33,6 +37,8 @@ export const DEFAULT_TUNING: SyncTuning = {
   idleBatchMs: 500,
   drainStallWarningMs: 30_000,
   recordCheckMs: 60_000,
+  verifyConcurrency: 4,
+  verifyPassMs: 2_000,
 };
 
 export interface SyncError {
@@ -80,6 +86,47 @@ export interface CommitState {
   drainStalledSeconds: number | null;
 }
 
+/**
+ * The embedded verifier's progress. Documents to recheck and the mismatch log live on the
+ * destination (the verifier's store); the workflow keeps only what to hash next and counters.
+ */
+export interface VerificationState {
+  /** Copied partitions not hashed yet (every partition, once planned). */
+  partitionsToHash: Partition[];
+  hashedPartitions: number;
+  /** Partitions left to hash per namespace: a namespace is scanned when it reaches 0. */
+  partitionsLeft: Record<string, number>;
+  documents: { source: number; destination: number };
+  /** Where each cluster's change stream is read next; the destination's starts when the copy ends. */
+  sourceStream: StreamPosition;
+  destinationStream: StreamPosition | null;
+  /** Source time the sync has applied through (suspects seen up to it are rechecked). */
+  appliedThrough: { t: number; i: number } | null;
+  /** Workflow time of the last stream pass, and the source time it reached. */
+  lastPassAt: number | null;
+  open: number;
+  persisting: number;
+  mismatchesFound: number;
+  mismatchesRepaired: number;
+}
+
+export function newVerificationState(): VerificationState {
+  return {
+    partitionsToHash: [],
+    hashedPartitions: 0,
+    partitionsLeft: {},
+    documents: { source: 0, destination: 0 },
+    sourceStream: { token: null, startAt: null },
+    destinationStream: null,
+    appliedThrough: null,
+    lastPassAt: null,
+    open: 0,
+    persisting: 0,
+    mismatchesFound: 0,
+    mismatchesRepaired: 0,
+  };
+}
+
 export interface ReleaseOnReset {
   cluster: ClusterName;
   /** Whether the cluster must hold the sync's record first (a source a commit blocked holds none). */
@@ -98,6 +145,8 @@ export interface SyncWorkflowState {
   options: SyncOptions | null;
   copy: CopyState;
   changeEvents: ChangeEventState;
+  /** Absent in states written before the verifier existed (treated as a fresh one). */
+  verification?: VerificationState;
   commit: CommitState;
   pingLatencyMs: Partial<Record<ClusterName, number>>;
   lastPingAt: number | null;
@@ -177,10 +226,27 @@ export function haltedBy(state: SyncWorkflowState): string | null {
   return error && error.retryAt === null ? `${error.type}: ${error.message}` : null;
 }
 
-/** The contract's canCommit: RUNNING, copy (and after-copy index builds) done, CEA running, lag under 30 s. */
+/** The verifier is ready for the commit: every partition hashed, no mismatch persisting after repair. */
+export function verifierReady(state: SyncWorkflowState): boolean {
+  if (!state.options?.verificationEnabled) return true;
+  const verification = state.verification;
+  return (
+    verification !== undefined &&
+    verification.partitionsToHash.length === 0 &&
+    verification.destinationStream !== null &&
+    verification.lastPassAt !== null &&
+    verification.persisting === 0
+  );
+}
+
+/**
+ * The contract's canCommit: RUNNING, copy (and after-copy index builds) done, CEA running, lag
+ * under 30 s, and (with verification) the verifier ready.
+ */
 export function canCommit(state: SyncWorkflowState): boolean {
   const lag = state.changeEvents.lag.seconds;
   return (
+    verifierReady(state) &&
     state.status === 'RUNNING' &&
     state.copy.done &&
     state.phase === 'changeEvents' &&

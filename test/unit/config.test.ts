@@ -36,6 +36,7 @@ describe('parseServiceConfig', () => {
       dataDir: '.data/temporal',
       logPath: null,
       verbosity: 'INFO',
+      disableVerification: false,
     });
   });
 
@@ -146,5 +147,14 @@ describe('redactConnectionString', () => {
       a,
     );
     expect(syncWorkflowId({ id: 'x', cluster0: 'mongodb://h:2', cluster1: 'mongodb://h:1' })).not.toBe(a);
+  });
+});
+
+describe('--disableVerification', () => {
+  const clusters = ['--cluster0', 'mongodb://a:1', '--cluster1', 'mongodb://b:2'];
+
+  it('is a switch, and a YAML key', () => {
+    expect(parseServiceConfig(clusters).disableVerification).toBe(false);
+    expect(parseServiceConfig([...clusters, '--disableVerification']).disableVerification).toBe(true);
   });
 });

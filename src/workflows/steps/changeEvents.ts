@@ -6,6 +6,7 @@ import { CLUSTER_NAMES, type OperationTime } from '../../domain';
 import { longCalls, pingCalls } from '../activityProxies';
 import { nextDrainWatch, nextLag } from '../lag';
 import type { Step, StepContext } from './context';
+import { noteApplied, verifierWork } from './verification';
 
 async function pingIfDue(context: StepContext): Promise<void> {
   const { state } = context;
@@ -66,6 +67,8 @@ export async function applyChangeBatch(
 /** Runs until a command (commit, pause) moves the sync on. */
 export const changeEvents: Step = async (context) => {
   await pingIfDue(context);
-  await applyChangeBatch(context);
+  // The verifier hashes and rechecks beside the batch (nothing for a sync without verification).
+  const [applied] = await Promise.all([applyChangeBatch(context), verifierWork(context)]);
+  noteApplied(context, applied.appliedThrough);
   return 'again';
 };

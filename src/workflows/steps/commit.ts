@@ -5,6 +5,7 @@ import { CLUSTER_NAMES, type ClusterName } from '../../domain';
 import { checks, indexCalls, shortCalls } from '../activityProxies';
 import { applyChangeBatch } from './changeEvents';
 import type { Step, StepContext } from './context';
+import { finalVerification } from './verification';
 
 async function setWriteBlocking(context: StepContext, cluster: ClusterName, enabled: boolean): Promise<void> {
   await shortCalls.setUserWriteBlocking({ cluster, enabled, sync: context.syncRef() });
@@ -32,6 +33,8 @@ export const commitDrain: Step = async (context) => {
 export const commitFinalize: Step = async (context) => {
   const { direction, options } = context;
   await indexCalls.finalizeIndexes({ direction, options, sync: context.syncRef() });
+  // Index options are restored: the verifier's last pass compares data and metadata as they stay.
+  await finalVerification(context);
   return 'done';
 };
 
@@ -56,6 +59,8 @@ export const commitUnblock: Step = async (context) => {
 export const reverseBlockDestination: Step = async (context) => {
   // The old source was blocked at commit and becomes the destination: keep users off it.
   await setWriteBlocking(context, context.direction.destination, true);
+  // The reversed sync verifies what it applies from its own start, on its own streams.
+  context.state.verification = undefined;
   return 'done';
 };
 

@@ -4,6 +4,7 @@ import { CancellationScope } from '@temporalio/workflow';
 import { catalogCalls, indexCalls, longCalls, shortCalls } from '../activityProxies';
 import { runBounded } from '../runBounded';
 import type { Step } from './context';
+import { notePlannedPartitions } from './verification';
 
 export const blockDestination: Step = async (context) => {
   const { state, direction, options } = context;
@@ -45,6 +46,7 @@ export const planning: Step = async (context) => {
         targetPartitionBytes: tuning.targetPartitionBytes,
       });
       copy.pendingPartitions = [...copy.pendingPartitions, ...partitions];
+      notePlannedPartitions(context, partitions);
       copy.collectionsToPlan = copy.collectionsToPlan.filter((c) => c !== collection);
     },
   );

@@ -27,10 +27,21 @@ describe('parseStartRequest', () => {
         buildIndexes: 'afterDataCopy',
         includeNamespaces: [],
         excludeNamespaces: [],
-        verificationEnabled: false,
+        verificationEnabled: true,
         preExistingDestinationData: false,
       },
     });
+  });
+
+  it('runs the verifier unless the body or --disableVerification turns it off', () => {
+    expect(parseStartRequest(base).options.verificationEnabled).toBe(true);
+    expect(parseStartRequest({ ...base, verification: { enabled: false } }).options.verificationEnabled).toBe(
+      false,
+    );
+    expect(parseStartRequest(base, false).options.verificationEnabled).toBe(false);
+    expect(
+      parseStartRequest({ ...base, verification: { enabled: true } }, false).options.verificationEnabled,
+    ).toBe(true);
   });
 
   it.each([
@@ -66,9 +77,6 @@ describe('parseStartRequest', () => {
     expect(parsed.options.includeNamespaces).toHaveLength(2);
     expect(parsed.options.verificationEnabled).toBe(false);
     expect(parsed.options.preExistingDestinationData).toBe(true);
-    expect(() => parseStartRequest({ ...base, verification: { enabled: true } })).toThrow(
-      /embedded verifier is not supported yet/,
-    );
     expect(parseStartRequest({ source: 'cluster1', destination: 'cluster0' }).direction.source).toBe(
       'cluster1',
     );

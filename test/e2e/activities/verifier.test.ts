@@ -144,12 +144,12 @@ test('a document the source keeps changing is never confirmed while it moves', a
   const hot = (cluster: TestCluster) => cluster.admin.db('app').collection<{ _id: number; n: number }>('hot');
   await hot(cluster0).insertOne({ _id: 1, n: 0 });
   await hot(cluster1).insertOne({ _id: 1, n: 0 });
-  let source = {
-    token: null as string | null,
+  let source: StreamPosition = {
+    token: null,
     startAt: await currentOperationTime(clusters.get('cluster0')),
   };
-  let destination = {
-    token: null as string | null,
+  let destination: StreamPosition = {
+    token: null,
     startAt: await currentOperationTime(clusters.get('cluster1')),
   };
   const pass = async () => {

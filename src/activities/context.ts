@@ -9,6 +9,8 @@ export interface ActivityContext {
   readonly cancellationSignal: AbortSignal | undefined;
   /** Throws the cancellation reason once the activity has been cancelled. */
   throwIfCancelled(): void;
+  /** A warning in the worker's log (with the activity's identity); nothing outside an activity. */
+  warn(message: string, attributes?: Record<string, unknown>): void;
 }
 
 export function activityContext(): ActivityContext {
@@ -21,6 +23,7 @@ export function activityContext(): ActivityContext {
   const signal = context?.cancellationSignal;
   return {
     heartbeat: (details) => context?.heartbeat(details),
+    warn: (message, attributes) => context?.log.warn(message, attributes),
     heartbeatDetails: context?.info.heartbeatDetails,
     cancellationSignal: signal,
     throwIfCancelled() {

@@ -79,6 +79,11 @@ export interface Partition {
   /** Capped collections are copied in natural order by a single partition. */
   naturalOrder: boolean;
   estimatedBytes: number;
+  /**
+   * The verifier's check of everything outside a collection's partitions (documents the plan did not
+   * see, such as destination documents of other `_id` types): the ranges it leaves out.
+   */
+  outsideOf?: Array<{ lower: string | null; upper: string | null }>;
 }
 
 export interface CopyPartitionInput extends ForSync {

@@ -40,8 +40,27 @@ function isHashProgress(value: unknown): value is HashProgress {
   return typeof value === 'object' && value !== null && 'sourceDocuments' in value;
 }
 
+function rangeCondition(lower: string | null, upper: string | null): Document | null {
+  return partitionIdCondition(
+    lower === null ? undefined : decodeBound(lower),
+    upper === null ? undefined : decodeBound(upper),
+  );
+}
+
 /** The `_id` range of a partition after `after` (exclusive) and up to `through` (inclusive, when given). */
 function rangeFilter(partition: Partition, after: unknown, through: unknown): Document {
+  if (partition.outsideOf !== undefined) {
+    const ranges = partition.outsideOf
+      .map(({ lower, upper }) => rangeCondition(lower, upper))
+      .filter((condition): condition is Document => condition !== null);
+    const range: Document = {};
+    if (after !== undefined) range.$gt = after;
+    if (through !== undefined) range.$lte = through;
+    const parts: Document[] =
+      ranges.length > 0 ? [{ $nor: ranges.map((condition) => ({ _id: condition })) }] : [];
+    if (Object.keys(range).length > 0) parts.push({ _id: range });
+    return parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
+  }
   if (partition.naturalOrder) {
     const condition: Document = {};
     if (after !== undefined) condition.$gt = after;
@@ -186,9 +205,12 @@ async function repair(
       bypassDocumentValidation: true,
     });
   }
-  console.warn(
-    `verifier: repaired a ${kind} mismatch in ${suspect.ns} _id ${EJSON.stringify(suspect.id, { relaxed: false })}`,
-  );
+  const id = EJSON.stringify(suspect.id, { relaxed: false });
+  activityContext().warn(`verifier: repaired a ${kind} mismatch in ${suspect.ns} _id ${id}`, {
+    namespace: suspect.ns,
+    _id: id,
+    kind,
+  });
 }
 
 function groupByNamespace(suspects: Suspect[]): Map<string, Suspect[]> {

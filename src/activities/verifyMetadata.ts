@@ -5,6 +5,7 @@
 import { type Document, type MongoClient } from 'mongodb';
 import type { ClusterClients } from './clusters';
 import type { MetadataCheckInput, MetadataCheckResult } from './contract';
+import { activityContext } from './context';
 import { listCatalogEntries, listIndexSpecs, listSyncedCatalog } from './catalog';
 import { compileNamespaceFilter } from './namespaces';
 import { VerifierStore } from './verifierStore';
@@ -46,7 +47,13 @@ async function checkIndexes(
     destinationSpecs.delete(name);
     if (copy === undefined) {
       await destination.db(db).command({ createIndexes: coll, indexes: [creatableSpec(spec)] });
-      console.warn(`verifier: index ${name} was missing on ${db}.${coll} of the destination; built it again`);
+      activityContext().warn(
+        `verifier: index ${name} was missing on ${db}.${coll} of the destination; built it again`,
+        {
+          namespace: `${db}.${coll}`,
+          index: name,
+        },
+      );
       await report(`index ${name} missing`, true, false);
     } else if (comparable(copy) !== comparable(spec)) {
       await report(`index ${name} differs`, false, true);

@@ -17,12 +17,27 @@ function verificationOf(context: StepContext): VerificationState {
   return (context.state.verification ??= newVerificationState());
 }
 
-/** New partitions are hashed once copied. */
+/**
+ * A collection's new partitions are hashed once copied, with one more check of everything outside
+ * them (documents of `_id`s the plan did not see, on either cluster).
+ */
 export function notePlannedPartitions(context: StepContext, partitions: Partition[]): void {
-  if (!enabled(context)) return;
+  if (!enabled(context) || partitions.length === 0) return;
   const verification = verificationOf(context);
-  verification.partitionsToHash = [...verification.partitionsToHash, ...partitions];
-  for (const { db, coll } of partitions) {
+  const [first] = partitions;
+  const outside: Partition = {
+    id: `${first.db}.${first.coll}#outside`,
+    db: first.db,
+    coll: first.coll,
+    lower: null,
+    upper: null,
+    naturalOrder: false,
+    estimatedBytes: 0,
+    outsideOf: partitions.map(({ lower, upper }) => ({ lower, upper })),
+  };
+  const toHash = first.naturalOrder ? partitions : [...partitions, outside];
+  verification.partitionsToHash = [...verification.partitionsToHash, ...toHash];
+  for (const { db, coll } of toHash) {
     const ns = `${db}.${coll}`;
     verification.partitionsLeft[ns] = (verification.partitionsLeft[ns] ?? 0) + 1;
   }

@@ -129,6 +129,34 @@ describe('crash and restart', () => {
     expect(copiedBeforeCrash).toBeLessThan(150_000);
   });
 
+  test('SIGKILL during initial hashing: the verifier resumes, hashed partitions are not read again', async () => {
+    const hashing = await api.waitFor(
+      (p) =>
+        p.verification?.source.phase === 'initial hashing' && p.verification.source.hashedDocumentCount > 0,
+      300_000,
+      'initial hashing under way',
+    );
+    expect(hashing.verification.source.hashedDocumentCount).toBeLessThan(151_000);
+    await service.kill();
+    await service.start(api);
+    await api.waitFor((p) => p.verification?.source.phase === 'stream hashing', 300_000, 'hashing done');
+    // Each partition's hashing passes, counted by the verifier: a partition hashed before the kill
+    // is not hashed again; only the one still being hashed then (the big one) resumes.
+    const reads = await cluster1.admin
+      .db('mongosync_reserved_for_internal_use')
+      .collection<{ _id: string; reads: number }>('verifierPartitions')
+      .find()
+      .toArray();
+    const byPartition = Object.fromEntries(reads.map(({ _id, reads: n }) => [_id, Number(n)]));
+    expect(Object.keys(byPartition).sort()).toEqual(
+      expect.arrayContaining(['bulk.big#0', 'bulk.big#outside', 'bulk.small#0', 'bulk.small#outside']),
+    );
+    expect(Math.max(...Object.values(byPartition))).toBeLessThanOrEqual(2);
+    const readTwice = Object.entries(byPartition).filter(([, n]) => n === 2);
+    expect(readTwice.length).toBeLessThanOrEqual(3);
+    expect(Object.values(byPartition).filter((n) => n === 1).length).toBeGreaterThanOrEqual(1);
+  });
+
   test('SIGKILL during change event application under load', async () => {
     const writer = startWriter(cluster0.app, 'a');
     await new Promise((resolve) => setTimeout(resolve, 1500));

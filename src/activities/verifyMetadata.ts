@@ -4,7 +4,8 @@
 // difference cannot be repaired safely and holds the commit.
 import { type Document, type MongoClient } from 'mongodb';
 import type { ClusterClients } from './clusters';
-import type { MetadataCheckInput, MetadataCheckResult } from './contract';
+import type { BuildIndexesMode, MetadataCheckInput, MetadataCheckResult } from './contract';
+import { indexBuildTime, isIdIndex } from './indexSpecs';
 import { activityContext } from './context';
 import { listCatalogEntries, listIndexSpecs, listSyncedCatalog } from './catalog';
 import { compileNamespaceFilter } from './namespaces';
@@ -35,9 +36,15 @@ async function checkIndexes(
   destination: MongoClient,
   db: string,
   coll: string,
+  buildIndexes: BuildIndexesMode,
   report: (what: string, repaired: boolean, persists: boolean) => Promise<void>,
 ): Promise<void> {
-  const sourceSpecs = await listIndexSpecs(source.db(db), coll);
+  // Indexes the sync does not build (buildIndexes "never", hashed ones with "excludeHashed") are
+  // not expected on the destination.
+  const allSourceSpecs = await listIndexSpecs(source.db(db), coll);
+  const sourceSpecs = allSourceSpecs.filter(
+    (spec) => isIdIndex(spec) || indexBuildTime(spec, buildIndexes) !== 'never',
+  );
   const destinationSpecs = new Map(
     (await listIndexSpecs(destination.db(db), coll)).map((spec) => [String(spec.name), spec]),
   );
@@ -59,6 +66,7 @@ async function checkIndexes(
       await report(`index ${name} differs`, false, true);
     }
   }
+  for (const spec of allSourceSpecs) destinationSpecs.delete(String(spec.name));
   for (const name of destinationSpecs.keys()) await report(`index ${name} is not on the source`, false, true);
 }
 
@@ -94,7 +102,8 @@ export async function verifyMetadata(
     if (comparable(copy.options) !== comparable(entry.options)) {
       await report('collection options differ', false, true);
     }
-    if (entry.type === 'collection') await checkIndexes(source, destination, entry.db, entry.name, report);
+    if (entry.type === 'collection')
+      await checkIndexes(source, destination, entry.db, entry.name, options.buildIndexes, report);
   }
   return { differences, repaired, blocking: blocking.slice(0, 20), blockingCount: blocking.length };
 }

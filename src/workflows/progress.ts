@@ -77,9 +77,13 @@ function warningsOf(state: SyncWorkflowState): string[] {
     );
   }
   if (lastError && lastError.retryAt === null) {
+    const recovery =
+      lastError.type === 'ChangeStreamHistoryLost' && lastError.phase === 'changeEvents'
+        ? '; or POST /api/v1/pause then /api/v1/resume to recopy every namespace from a new start point'
+        : '';
     warnings.push(
       `the sync cannot continue: ${lastError.phase} failed (${lastError.type}): ${lastError.message}; ` +
-        'nothing more is written to the clusters; end the sync with POST /api/v1/reset to start over',
+        `nothing more is written to the clusters; end the sync with POST /api/v1/reset to start over${recovery}`,
     );
   } else if (lastError) {
     warnings.push(

@@ -36,6 +36,7 @@ import {
   canCommit,
   haltedBy,
   newChangeEventState,
+  newCopyState,
   newCommitState,
   newSyncState,
   type ReleaseOnReset,
@@ -233,7 +234,18 @@ class SyncRun {
   }
 
   private resume(): void {
+    const { lastError } = this.state;
     this.state.lastError = null;
+    if (lastError?.type === 'ChangeStreamHistoryLost' && lastError.phase === 'changeEvents') {
+      // The source's history no longer reaches the checkpoint: recopy every namespace from a new
+      // start point over what the destination holds (the copy upserts), then apply from there;
+      // the verifier hashes everything again and removes what the source no longer has.
+      this.state.copy = newCopyState();
+      this.state.changeEvents = newChangeEventState();
+      this.state.verification = undefined;
+      this.state.phase = 'blockDestination';
+      this.warn('change stream history was lost: recopying every namespace from a new start point');
+    }
     this.follow('resume');
   }
 

@@ -216,6 +216,25 @@ export interface FinalVerificationResult extends VerifierCounts {
   destination: StreamPosition;
 }
 
+export interface UniqueConflictsInput extends ForSync {
+  direction: Direction;
+  options: SyncOptions;
+}
+
+/** Documents of the destination sharing one value of a unique index the sync relaxed. */
+export interface UniqueConflict {
+  ns: string;
+  index: string;
+  documents: number;
+  /** The first few `_id`s holding the value, as canonical Extended JSON. */
+  ids: string[];
+}
+
+export interface UniqueConflictsResult {
+  indexesChecked: number;
+  conflicts: UniqueConflict[];
+}
+
 export interface ClusterLatency {
   cluster: ClusterName;
   pingLatencyMs: number;
@@ -264,5 +283,7 @@ export interface SyncActivities {
   recheckSuspects(input: RecheckInput): Promise<RecheckResult>;
   /** At commit (source blocked, drained): every change since the last pass, every suspect and the metadata. */
   finalVerification(input: FinalVerificationInput): Promise<FinalVerificationResult>;
+  /** The destination's duplicate values under unique indexes the sync relaxed (the commit would fail on them). */
+  findUniqueConflicts(input: UniqueConflictsInput): Promise<UniqueConflictsResult>;
   pingClusters(input: { clusters: ClusterName[] }): Promise<ClusterLatency[]>;
 }

@@ -12,6 +12,7 @@ import { setUserWriteBlocking } from './writeBlocking';
 import { finalVerification } from './finalVerification';
 import { recheckSuspects, verifyPartition } from './verifyDocuments';
 import { collectChanges } from './verifyStreams';
+import { findUniqueConflicts } from './uniqueConflicts';
 
 export { ClusterClients } from './clusters';
 export type { ClusterUris } from './clusters';
@@ -70,6 +71,7 @@ export function createActivities(clusters: ClusterClients): SyncActivities {
     collectChanges: forSync(BULK_RECHECK_MS, (input) => collectChanges(clusters, input)),
     recheckSuspects: forSync(BULK_RECHECK_MS, (input) => recheckSuspects(clusters, input)),
     finalVerification: forSync(0, (input) => finalVerification(clusters, input)),
+    findUniqueConflicts: forSync(BULK_RECHECK_MS, (input) => findUniqueConflicts(clusters, input)),
     pingClusters: async ({ clusters: names }) =>
       Promise.all(
         names.map(async (cluster) => ({

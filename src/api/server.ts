@@ -124,6 +124,7 @@ export function createApiApp(options: ApiServerOptions): express.Express {
               destination: verification.destination,
               mismatchesFound: verification.mismatchesFound,
               mismatchesRepaired: verification.mismatchesRepaired,
+              uniqueConflicts: verification.uniqueConflicts,
               mismatches,
             }
           : { enabled: false, mismatches: [] },

@@ -33,6 +33,7 @@ const ACTIVITY_NAMES = Object.keys({
   collectChanges: true,
   recheckSuspects: true,
   finalVerification: true,
+  findUniqueConflicts: true,
   pingClusters: true,
 } satisfies Record<keyof SyncActivities, true>) as (keyof SyncActivities)[];
 

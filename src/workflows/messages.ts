@@ -1,5 +1,6 @@
 // Messages of the sync workflow and its state machine: shared by the workflow, the REST API and
 // the tests. Pure definitions only (this module is bundled into the workflow sandbox).
+import type { UniqueConflict } from '../activities/contract';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { CLUSTER_NAMES, type Direction, type SyncOptions } from '../domain';
@@ -93,6 +94,8 @@ export interface VerificationProgress {
   /** Ours, beside the contract's: confirmed mismatches, and how many were repaired. */
   mismatchesFound: number;
   mismatchesRepaired: number;
+  /** Ours: duplicate values under unique indexes relaxed on the destination (commit waits for them). */
+  uniqueConflicts: UniqueConflict[];
 }
 
 /**

@@ -76,6 +76,12 @@ function warningsOf(state: SyncWorkflowState): string[] {
         'the commit waits for them (GET /api/v1/verification lists them)',
     );
   }
+  for (const conflict of verification?.uniqueConflicts ?? []) {
+    warnings.push(
+      `unique index ${conflict.index} on ${conflict.ns}: ${conflict.documents} documents on the destination share one ` +
+        `value (_id ${conflict.ids.join(', ')}); the commit cannot make the index unique until they differ`,
+    );
+  }
   if (lastError && lastError.retryAt === null) {
     const recovery =
       lastError.type === 'ChangeStreamHistoryLost' && lastError.phase === 'changeEvents'
@@ -155,6 +161,7 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
           destination: verifierProgress(state, 'destination', estimatedDocuments),
           mismatchesFound: state.verification?.mismatchesFound ?? 0,
           mismatchesRepaired: state.verification?.mismatchesRepaired ?? 0,
+          uniqueConflicts: state.verification?.uniqueConflicts ?? [],
         }
       : null,
     warnings: warningsOf(state),

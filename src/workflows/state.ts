@@ -1,6 +1,6 @@
 // The sync workflow's whole state: one plain-JSON object, grouped by concern and carried across
 // continue-as-new.
-import type { CollectionPlan, Partition, StreamPosition } from '../activities/contract';
+import type { CollectionPlan, Partition, StreamPosition, UniqueConflict } from '../activities/contract';
 import type { ClusterName, Direction, OperationTime, SyncOptions } from '../domain';
 import type { LagState } from './lag';
 import type { IndexBuildingProgress, SyncStatus } from './messages';
@@ -25,6 +25,8 @@ export interface SyncTuning {
   verifyConcurrency: number;
   /** How often the verifier reads both change streams and rechecks what the sync applied past. */
   verifyPassMs: number;
+  /** How often, once hashing is done, it looks for values that break a relaxed unique index. */
+  uniqueCheckMs: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -39,6 +41,7 @@ export const DEFAULT_TUNING: SyncTuning = {
   recordCheckMs: 60_000,
   verifyConcurrency: 4,
   verifyPassMs: 2_000,
+  uniqueCheckMs: 30_000,
 };
 
 export interface SyncError {
@@ -108,6 +111,9 @@ export interface VerificationState {
   persisting: number;
   mismatchesFound: number;
   mismatchesRepaired: number;
+  /** Duplicate values under relaxed unique indexes at the last check (the commit would fail on them). */
+  uniqueConflicts: UniqueConflict[];
+  lastUniqueCheckAt: number | null;
 }
 
 export function newVerificationState(): VerificationState {
@@ -124,6 +130,8 @@ export function newVerificationState(): VerificationState {
     persisting: 0,
     mismatchesFound: 0,
     mismatchesRepaired: 0,
+    uniqueConflicts: [],
+    lastUniqueCheckAt: null,
   };
 }
 
@@ -226,7 +234,10 @@ export function haltedBy(state: SyncWorkflowState): string | null {
   return error && error.retryAt === null ? `${error.type}: ${error.message}` : null;
 }
 
-/** The verifier is ready for the commit: every partition hashed, no mismatch persisting after repair. */
+/**
+ * The verifier is ready for the commit: every partition hashed, no mismatch persisting after repair,
+ * and no value that would break a relaxed unique index.
+ */
 export function verifierReady(state: SyncWorkflowState): boolean {
   if (!state.options?.verificationEnabled) return true;
   const verification = state.verification;
@@ -235,7 +246,9 @@ export function verifierReady(state: SyncWorkflowState): boolean {
     verification.partitionsToHash.length === 0 &&
     verification.destinationStream !== null &&
     verification.lastPassAt !== null &&
-    verification.persisting === 0
+    verification.persisting === 0 &&
+    (verification.lastUniqueCheckAt ?? null) !== null &&
+    (verification.uniqueConflicts ?? []).length === 0
   );
 }
 

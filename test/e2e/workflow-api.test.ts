@@ -215,6 +215,10 @@ class FakeClusters implements SyncActivities {
     };
   }
 
+  async findUniqueConflicts() {
+    return { indexesChecked: 1, conflicts: [] };
+  }
+
   async finalVerification(input: { source: StreamPosition; destination: StreamPosition }) {
     return {
       open: 0,

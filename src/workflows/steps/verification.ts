@@ -110,6 +110,20 @@ async function streamPass(context: StepContext, verification: VerificationState)
   });
 }
 
+/** Once hashing is done, and then every so often: values the commit's unique step would fail on. */
+async function uniqueCheck(context: StepContext, verification: VerificationState): Promise<void> {
+  if (verification.partitionsToHash.length > 0) return;
+  const last = verification.lastUniqueCheckAt ?? null;
+  if (last !== null && Date.now() - last < context.state.tuning.uniqueCheckMs) return;
+  const result = await longCalls.findUniqueConflicts({
+    direction: context.direction,
+    options: context.options,
+    sync: context.syncRef(),
+  });
+  verification.uniqueConflicts = result.conflicts;
+  verification.lastUniqueCheckAt = Date.now();
+}
+
 /** The verifier's work beside one batch of change event application. */
 export async function verifierWork(context: StepContext): Promise<void> {
   if (!enabled(context)) return;
@@ -117,6 +131,7 @@ export async function verifierWork(context: StepContext): Promise<void> {
   await startStreams(context);
   if (verification.partitionsToHash.length > 0) await hashSome(context, verification);
   await streamPass(context, verification);
+  await uniqueCheck(context, verification);
 }
 
 /** Records how far the sync has applied: suspects seen up to there can be rechecked. */

@@ -210,3 +210,30 @@ test('the final pass reads both streams, repairs at once, rebuilds a dropped ind
   expect((error as ApplicationFailure).type).toBe('VerificationFailed');
   expect((error as ApplicationFailure).message).toMatch(/app\.items: index s_1 is not on the source/);
 });
+
+test('duplicate values under a relaxed unique index are named before the commit', async () => {
+  const source = cluster0.admin.db('app').collection('people');
+  const destination = cluster1.admin.db('app').collection('people');
+  await source.insertMany([
+    { _id: new Int32(1), email: 'a@x', team: 'red' },
+    { _id: new Int32(2), email: 'b@x', team: 'red' },
+    { _id: new Int32(3), team: 'blue' },
+  ] as Document[]);
+  await source.createIndex({ email: 1 }, { unique: true, sparse: true });
+  await source.createIndex({ team: 1 }, { unique: true, partialFilterExpression: { team: 'blue' } });
+  // The destination's copies are relaxed (no constraint), and hold two documents with one email.
+  await destination.insertMany([
+    { _id: new Int32(1), email: 'a@x', team: 'red' },
+    { _id: new Int32(2), email: 'a@x', team: 'red' },
+    { _id: new Int32(3), team: 'blue' },
+    { _id: new Int32(4), team: 'red' },
+  ] as Document[]);
+  await destination.createIndex({ email: 1 }, { sparse: true });
+  await destination.createIndex({ team: 1 }, { partialFilterExpression: { team: 'blue' } });
+  const result = await activities.findUniqueConflicts({ direction, options });
+  expect(result.indexesChecked).toBe(2);
+  // Only the email index conflicts: the partial index covers one "blue" document.
+  expect(result.conflicts).toEqual([
+    { ns: 'app.people', index: 'email_1', documents: 2, ids: ['{"$numberInt":"1"}', '{"$numberInt":"2"}'] },
+  ]);
+});

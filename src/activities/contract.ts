@@ -173,6 +173,8 @@ export interface RecheckInput extends ForSync {
   /** The commit's pass: the source is blocked and drained, every suspect is settled now. */
   final: boolean;
   batchSize?: number;
+  /** How long a running pass may work through what is due (default 5 s); the final pass has no limit. */
+  maxDurationMs?: number;
 }
 
 export interface VerifierCounts {

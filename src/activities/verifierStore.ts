@@ -115,6 +115,25 @@ export class VerifierStore {
     await this.suspects.updateOne({ _id: suspect._id }, { $set: changes });
   }
 
+  /** Settles suspects found equal on both sides (one delete, one log update). */
+  async resolveAll(suspects: Suspect[]): Promise<void> {
+    if (suspects.length === 0) return;
+    await this.suspects.deleteMany({ _id: { $in: suspects.map((suspect) => suspect._id) } });
+    const logged = suspects.filter((s) => s.state === 'repaired' || s.state === 'persists').map((s) => s._id);
+    if (logged.length > 0)
+      await this.mismatches.updateMany({ _id: { $in: logged } }, { $set: { persists: false } });
+  }
+
+  async updateAll(changes: Array<{ suspect: Suspect; changes: Partial<Suspect> }>): Promise<void> {
+    if (changes.length === 0) return;
+    await this.suspects.bulkWrite(
+      changes.map(({ suspect, changes: set }) => ({
+        updateOne: { filter: { _id: suspect._id }, update: { $set: set } },
+      })),
+      { ordered: false },
+    );
+  }
+
   async resolve(suspect: Suspect): Promise<void> {
     await this.suspects.deleteOne({ _id: suspect._id });
     if (suspect.state === 'repaired' || suspect.state === 'persists')

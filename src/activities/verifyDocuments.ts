@@ -243,6 +243,7 @@ export async function recheckSuspects(clusters: ClusterClients, input: RecheckIn
   // A running pass takes the oldest batch the sync has applied past; the final pass takes every
   // suspect once, in key order.
   let afterKey = '';
+  const deadline = Date.now() + (input.maxDurationMs ?? 5000);
   for (;;) {
     if (!final && appliedThrough === null) break;
     const batch = final ? await store.page(afterKey, limit) : await store.due(appliedThrough, limit);
@@ -254,22 +255,25 @@ export async function recheckSuspects(clusters: ClusterClients, input: RecheckIn
         readVersions(sourceClient, ns, ids),
         readVersions(destinationClient, ns, ids),
       ]);
+      // Most suspects agree (the sync applied them): settled together, in one write each kind.
+      const agreeing: Suspect[] = [];
+      const moved: Array<{ suspect: Suspect; changes: Partial<Suspect> }> = [];
       for (const suspect of group) {
         rechecked++;
         const source = sources.get(suspect._id) ?? null;
         const destination = destinations.get(suspect._id) ?? null;
         if (sameVersion(source, destination)) {
-          await store.resolve(suspect);
+          agreeing.push(suspect);
           continue;
         }
         const hash = versionHash(source);
         const sourceUnchanged = suspect.sourceHash === hash;
         const seen = { observedAt: toTimestamp(now), sourceHash: hash };
         if (suspect.state === 'suspect' && !final) {
-          await store.update(suspect, { ...seen, state: 'differs' });
+          moved.push({ suspect, changes: { ...seen, state: 'differs' } });
         } else if (suspect.state === 'suspect' || suspect.state === 'differs') {
           if (!final && !sourceUnchanged) {
-            await store.update(suspect, seen);
+            moved.push({ suspect, changes: seen });
             continue;
           }
           await store.logMismatch(suspect, kindOf(source, destination), true);
@@ -287,12 +291,15 @@ export async function recheckSuspects(clusters: ClusterClients, input: RecheckIn
           await store.update(suspect, { ...seen, state: 'persists' });
           await store.markPersists(suspect);
         } else {
-          await store.update(suspect, { ...seen, state: 'differs' });
+          moved.push({ suspect, changes: { ...seen, state: 'differs' } });
         }
       }
+      await store.resolveAll(agreeing);
+      await store.updateAll(moved);
       context.heartbeat({ rechecked });
     }
-    if (!final) break;
+    // A running pass works through what is due for as long as it may; the final one through everything.
+    if (!final && (batch.length < limit || Date.now() > deadline)) break;
   }
   const counts = await store.counts();
   return { rechecked, repairedNow: repaired, ...counts, now };

@@ -99,6 +99,7 @@ async function streamPass(context: StepContext, verification: VerificationState)
     direction: context.direction,
     appliedThrough: verification.appliedThrough,
     final: false,
+    maxDurationMs: tuning.applyBatchMs,
     sync,
   });
   Object.assign(verification, {

@@ -201,9 +201,12 @@ async function baselineApply(
 async function main(): Promise<void> {
   installTemporalRuntime(createLogger({ mongosyncID: 'bench', verbosity: 'ERROR', logPath: null }), 'ERROR');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mongosync-bench-'));
-  const [cluster0, cluster1] = await Promise.all([
+  // The apply baseline writes to a cluster of its own: the sync's destination is the sync's (its
+  // verifier repairs anything else written there).
+  const [cluster0, cluster1, scratchCluster] = await Promise.all([
     startEmulatorProcess('bench0'),
     startEmulatorProcess('bench1'),
+    startEmulatorProcess('bench2'),
   ]);
   const temporal = await startDevServer({ dataDir, headless: true });
   const source = await MongoClient.connect(cluster0.uri);
@@ -308,10 +311,10 @@ async function main(): Promise<void> {
         Number(p.totalEventsApplied) - Number(before.totalEventsApplied) >= BACKLOG_EVENTS,
     );
     const serviceApplySeconds = (performance.now() - started) / 1000;
-    // … then the baseline over an identical backlog into a scratch destination database.
+    // … then the baseline over an identical backlog into the scratch cluster.
     const baselineStart = (await source.db('admin').command({ ping: 1 })).operationTime;
     await writeBacklog(source, 2);
-    const scratch = await MongoClient.connect(cluster1.uri);
+    const scratch = await MongoClient.connect(scratchCluster.uri);
     const baselineApplySeconds = await baselineApply(source, scratch, baselineStart, BACKLOG_EVENTS);
     await scratch.close();
     report(
@@ -360,6 +363,7 @@ async function main(): Promise<void> {
     await temporal.stop();
     cluster0.child.kill('SIGTERM');
     cluster1.child.kill('SIGTERM');
+    scratchCluster.child.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -20,8 +20,9 @@ import {
 import { startEmulator, type RunningEmulator, type ServerVersion } from '../../emulator';
 import { ClusterClients, createActivities } from '../../src/activities';
 import { EXACT_TYPES } from '../../src/activities/bsonOptions';
-import type { Direction, OperationTime, SyncActivities, SyncOptions } from '../../src/activities/contract';
+import type { Direction, OperationTime, SyncActivities } from '../../src/activities/contract';
 import { isSyncedNamespace } from '../../src/activities/namespaces';
+import { syncOptions } from '../helpers/syncOptions';
 
 /** Documents whose `_id` may be of any BSON type. */
 type AnyId =
@@ -40,15 +41,7 @@ type AnyId =
 type AnyDocument = Document & { _id: AnyId };
 
 const direction: Direction = { source: 'cluster0', destination: 'cluster1' };
-const options: SyncOptions = {
-  reversible: false,
-  writeBlocking: 'destinationOnly',
-  buildIndexes: 'afterDataCopy',
-  includeNamespaces: [],
-  excludeNamespaces: [],
-  verificationEnabled: false,
-  preExistingDestinationData: false,
-};
+const options = syncOptions({ verificationEnabled: false });
 
 function everyBsonType(n: number): Document {
   return {

@@ -4,21 +4,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ServerVersion } from '../../../emulator';
 import { ClusterClients, createActivities } from '../../../src/activities';
-import type { PreflightInput, SyncOptions } from '../../../src/activities/contract';
+import type { PreflightInput } from '../../../src/activities/contract';
 import { startTestCluster, stopTestCluster, type TestCluster } from '../helpers/clusters';
+import { syncOptions } from '../../helpers/syncOptions';
 
 jest.setTimeout(120_000);
 
 const VERSIONS: ServerVersion[] = ['5.0', '6.0', '7.0', '8.0'];
-const options: SyncOptions = {
-  reversible: false,
-  writeBlocking: 'destinationOnly',
-  buildIndexes: 'afterDataCopy',
-  includeNamespaces: [],
-  excludeNamespaces: [],
-  verificationEnabled: false,
-  preExistingDestinationData: false,
-};
+const options = syncOptions({ verificationEnabled: false });
 
 const servers = new Map<ServerVersion, TestCluster>();
 

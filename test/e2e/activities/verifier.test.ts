@@ -6,28 +6,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Int32, type Document } from 'mongodb';
 import { ClusterClients, createActivities } from '../../../src/activities';
-import type {
-  Partition,
-  StreamPosition,
-  SyncActivities,
-  SyncOptions,
-} from '../../../src/activities/contract';
+import type { Partition, StreamPosition, SyncActivities } from '../../../src/activities/contract';
 import { METADATA_DATABASE } from '../../../src/activities/namespaces';
 import { currentOperationTime } from '../../../src/activities/operationTime';
 import { startTestCluster, stopTestCluster, type TestCluster } from '../helpers/clusters';
+import { syncOptions } from '../../helpers/syncOptions';
 
 jest.setTimeout(120_000);
 
 const direction = { source: 'cluster0', destination: 'cluster1' } as const;
-const options: SyncOptions = {
-  reversible: false,
-  writeBlocking: 'destinationOnly',
-  buildIndexes: 'afterDataCopy',
-  includeNamespaces: [],
-  excludeNamespaces: [],
-  verificationEnabled: true,
-  preExistingDestinationData: false,
-};
+const options = syncOptions();
 const wholeCollection = (coll: string): Partition => ({
   id: `app.${coll}#0`,
   db: 'app',

@@ -1,16 +1,8 @@
 import { missingActions, requiredActions } from '../../../src/activities/privileges';
-import type { SyncOptions } from '../../../src/activities/contract';
+import { syncOptions } from '../../helpers/syncOptions';
 
 describe('privileges', () => {
-  const options: SyncOptions = {
-    reversible: false,
-    writeBlocking: 'destinationOnly',
-    buildIndexes: 'afterDataCopy',
-    includeNamespaces: [],
-    excludeNamespaces: [],
-    verificationEnabled: true,
-    preExistingDestinationData: false,
-  };
+  const options = syncOptions();
 
   it('names the missing actions', () => {
     const required = requiredActions({

@@ -76,6 +76,8 @@ async function hashSome(context: StepContext, verification: VerificationState): 
       verification.documents.source += result.sourceDocuments;
       verification.documents.destination += result.destinationDocuments;
       verification.open += result.suspects;
+      // Hashing progress moves partition by partition in /progress.
+      context.publish();
     },
   );
 }

@@ -160,33 +160,32 @@ async function firstSyncThroughTheApi(env: Environment, body: object = START_BOD
   await expectEqualClusters(env, 'the first commit');
 }
 
+/** Writes on the new source, reverse → canCommit → commit → COMMITTED, both clusters equal. */
+async function reverseAndCommit(env: Environment): Promise<void> {
+  const { api } = env;
+  await applicationWrites(env.cluster1, 'after-commit-1');
+  await post(api, 'reverse');
+  await api.waitFor((p) => committable(p) && sourceIs('cluster1')(p), WAIT_MS, 'canCommit after reverse');
+  await post(api, 'commit');
+  await api.waitFor((p) => p.state === 'COMMITTED', WAIT_MS, 'COMMITTED after reverse');
+  await expectEqualClusters(env, 'the commit after reverse');
+}
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'verification',
     description: 'with the embedded verifier: start, pause, resume, commit, reverse, commit',
     async drive(env) {
-      const { api } = env;
       await firstSyncThroughTheApi(env, VERIFIED_START_BODY);
-      await applicationWrites(env.cluster1, 'after-commit-1');
-      await post(api, 'reverse');
-      await api.waitFor((p) => committable(p) && sourceIs('cluster1')(p), WAIT_MS, 'canCommit after reverse');
-      await post(api, 'commit');
-      await api.waitFor((p) => p.state === 'COMMITTED', WAIT_MS, 'COMMITTED after reverse');
-      await expectEqualClusters(env, 'the commit after reverse');
+      await reverseAndCommit(env);
     },
   },
   {
     name: 'updates',
     description: 'the REST API (updates): start, pause, resume, commit, reverse, commit',
     async drive(env) {
-      const { api } = env;
       await firstSyncThroughTheApi(env);
-      await applicationWrites(env.cluster1, 'after-commit-1');
-      await post(api, 'reverse');
-      await api.waitFor((p) => committable(p) && sourceIs('cluster1')(p), WAIT_MS, 'canCommit after reverse');
-      await post(api, 'commit');
-      await api.waitFor((p) => p.state === 'COMMITTED', WAIT_MS, 'COMMITTED after reverse');
-      await expectEqualClusters(env, 'the commit after reverse');
+      await reverseAndCommit(env);
       await applicationWrites(env.cluster0, 'after-commit-2');
     },
   },

@@ -1,6 +1,6 @@
 // Query-side fidelity through the real driver: $indexOfCP/$indexOfBytes bounds, $indexStats,
 // $toHashedIndexKey, and mongod's errors for the query features the emulator does not implement.
-import { Long, MongoClient, type Db, type Document } from 'mongodb';
+import { Double, Int32, Long, MongoClient, ObjectId, type Db, type Document } from 'mongodb';
 import { startEmulator, type RunningEmulator } from '../../emulator';
 
 describe('emulator query fidelity', () => {
@@ -103,6 +103,31 @@ describe('emulator query fidelity', () => {
     expect(row.n).toEqual(Long.fromString('-944302157085130861'));
     expect(row.d).toEqual(row.n);
     expect(row.missing).toEqual(row.nul);
+  });
+
+  test('`_id` lookups by $in and by $type-restricted ranges select what mongod selects', async () => {
+    const coll = db.collection('mixedIds');
+    const oids = [new ObjectId(), new ObjectId(), new ObjectId()];
+    const ids: unknown[] = [new Int32(1), new Double(2.5), Long.fromNumber(3), 'a', 'b', ...oids, true];
+    await coll.insertMany(ids.map((_id, n) => ({ _id, n })) as Document[]);
+    const nsOf = async (filter: Document, sort?: Document) =>
+      (await coll.find(filter, { sort, projection: { n: 1 } }).toArray()).map((doc) => doc.n as number);
+    // $in matches numbers across types, each document once, in `_id` order; unknown values match nothing.
+    expect(await nsOf({ _id: { $in: [3, 'b', new Double(1), 1, oids[1], 'zz', null] } })).toEqual([
+      0, 2, 4, 6,
+    ]);
+    expect(await nsOf({ _id: { $in: [2.5, 'a'] } }, { _id: -1 })).toEqual([3, 1]);
+    expect(await nsOf({ _id: { $in: [2.5, 'a'], $type: 'string' } })).toEqual([3]);
+    expect(await nsOf({ _id: { $in: [] } })).toEqual([]);
+    // Ranges stay in their type bracket; $type narrows further, also for raw (unsorted) reads.
+    expect(await nsOf({ _id: { $gte: 1, $type: ['int', 'long'] } }, { _id: 1 })).toEqual([0, 2]);
+    expect(await nsOf({ _id: { $gte: 1, $lt: 3, $type: 'double' } })).toEqual([1]);
+    expect(await nsOf({ _id: { $gt: oids[0], $type: 'objectId' } }, { _id: 1 })).toEqual([6, 7]);
+    expect(await nsOf({ _id: { $lt: 'b', $type: ['string', 'symbol'] } })).toEqual([3]);
+    const raw = await coll
+      .find({ _id: { $gte: 0, $lte: 3, $type: 'long' } } as Document, { raw: true })
+      .toArray();
+    expect(raw).toHaveLength(1);
   });
 
   test("unsupported query features answer with mongod's errors", async () => {

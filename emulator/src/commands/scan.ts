@@ -16,13 +16,17 @@ export interface ScannedDocument {
 
 interface IdRange {
   equals?: unknown;
+  /** `$in` of plain values: answered by looking each up in the `_id` tree. */
+  among?: unknown[];
   lower?: unknown;
   lowerInclusive: boolean;
   upper?: unknown;
   upperInclusive: boolean;
 }
 
-const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte', '$eq']);
+const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte', '$eq', '$in']);
+/** Operators that narrow a range without widening it: the walk's `_id` matcher still checks them. */
+const RESTRICTING_OPERATORS = new Set(['$type']);
 
 /** Count a use of the `_id` index for $indexStats (reads inside a transaction go uncounted). */
 function noteIdIndexUse(source: DocumentSource): void {
@@ -61,8 +65,12 @@ export function idRangeOf(filter: Document, collation?: Collation): IdRange | un
       : undefined;
   const range: IdRange = { lowerInclusive: true, upperInclusive: false };
   for (const [op, value] of Object.entries(condition)) {
+    if (RESTRICTING_OPERATORS.has(op)) continue;
     if (!RANGE_OPERATORS.has(op)) return undefined;
-    if (op === '$eq') {
+    if (op === '$in') {
+      if (!Array.isArray(value) || !value.every(isScalarId)) return undefined;
+      range.among = value;
+    } else if (op === '$eq') {
       if (!isScalarId(value)) return undefined;
       range.equals = value;
     } else if (op === '$gt' || op === '$gte') {
@@ -132,6 +140,12 @@ export function scanCollection(
     noteIdIndexUse(collection);
     const stored = collection.getById(range.equals);
     if (stored) consider(stored);
+  } else if (range?.among !== undefined && options.sort === undefined) {
+    noteIdIndexUse(collection);
+    for (const stored of lookUpAmong(collection, range.among, options.idSortDirection ?? 1)) {
+      if (!consider(stored)) break;
+    }
+    return results;
   } else if (range && options.idSortDirection !== -1 && (options.idSortDirection === 1 || !options.sort)) {
     noteIdIndexUse(collection);
     for (const stored of collection.idOrder({ lower: range.lower, lowerInclusive: range.lowerInclusive })) {
@@ -154,12 +168,27 @@ export function scanCollection(
   return results;
 }
 
+/** The documents whose `_id` is one of `ids`, each once, in `_id` order (as an index scan of `$in` returns them). */
+function lookUpAmong(collection: DocumentSource, ids: unknown[], direction: 1 | -1): StoredDocument[] {
+  const found = new Set<StoredDocument>();
+  for (const id of ids) {
+    const stored = collection.getById(id);
+    if (stored) found.add(stored);
+  }
+  return [...found].sort((a, b) => direction * compareValues(a.id, b.id));
+}
+
 /**
  * Raw documents of a filter that is only an `_id` range (how sync tools read partitions), walked
  * in the `_id` tree without decoding a document. Range operators match within one BSON type
  * bracket, so the walk keeps the ids whose bracket is the bounds' and stops past the upper bound.
  */
-function scanIdRangeRaw(collection: DocumentSource, range: IdRange, limit: number): Buffer[] | undefined {
+function scanIdRangeRaw(
+  collection: DocumentSource,
+  range: IdRange,
+  limit: number,
+  idMatcher: ((doc: Document) => boolean) | undefined,
+): Buffer[] | undefined {
   const bounds = [range.lower, range.upper].filter((bound) => bound !== undefined);
   const brackets = new Set(bounds.map((bound) => canonicalTypeOrder(bound)));
   if (brackets.size !== 1 || bounds.some((bound) => isNaNValue(bound))) return undefined;
@@ -174,6 +203,7 @@ function scanIdRangeRaw(collection: DocumentSource, range: IdRange, limit: numbe
       const comparison = compareValues(stored.id, range.upper);
       if (comparison > 0 || (comparison === 0 && !range.upperInclusive)) break;
     }
+    if (idMatcher && !idMatcher({ _id: stored.id })) continue;
     out.push(stored.raw);
   }
   return out;
@@ -196,8 +226,19 @@ export function scanRaw(
   const keys = Object.keys(filter);
   if (keys.length === 1 && keys[0] === '_id' && idSortDirection !== -1) {
     const range = idRangeOf(filter, collation);
-    if (range && range.equals === undefined && (range.lower !== undefined || range.upper !== undefined)) {
-      const fast = scanIdRangeRaw(collection, range, limit);
+    if (
+      range &&
+      range.equals === undefined &&
+      range.among === undefined &&
+      (range.lower !== undefined || range.upper !== undefined)
+    ) {
+      const restricted = Object.keys(filter._id as Document).some((op) => RESTRICTING_OPERATORS.has(op));
+      const fast = scanIdRangeRaw(
+        collection,
+        range,
+        limit,
+        restricted ? compileFilter({ _id: filter._id }, { collation }) : undefined,
+      );
       if (fast) {
         noteIdIndexUse(collection);
         return fast;

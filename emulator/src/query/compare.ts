@@ -419,7 +419,7 @@ export function compareValues(a: unknown, b: unknown, collation?: Collation): nu
       return compareBytes(x.bytes, y.bytes);
     }
     case TypeOrder.objectId:
-      return compareBytes((a as ObjectId).id, (b as ObjectId).id);
+      return compareObjectIds(a as ObjectId, b as ObjectId);
     case TypeOrder.bool:
       return a === b ? 0 : a ? 1 : -1;
     case TypeOrder.date:
@@ -559,4 +559,22 @@ export function identicalValues(a: unknown, b: unknown): boolean {
     default:
       return compareValues(a, b) === 0;
   }
+}
+
+/** bson 7 keeps an ObjectId as four 24-bit big-endian words: compared without building its bytes. */
+interface ObjectIdWords {
+  i0?: unknown;
+  i1: number;
+  i2: number;
+  i3: number;
+}
+
+function compareObjectIds(a: ObjectId, b: ObjectId): number {
+  const x = a as unknown as ObjectIdWords;
+  const y = b as unknown as ObjectIdWords;
+  if (typeof x.i0 === 'number' && typeof y.i0 === 'number') {
+    const order = x.i0 - y.i0 || x.i1 - y.i1 || x.i2 - y.i2 || x.i3 - y.i3;
+    return order < 0 ? -1 : order > 0 ? 1 : 0;
+  }
+  return compareBytes(a.id, b.id);
 }

@@ -1,13 +1,16 @@
 // `npm run bench`: the sync service against a plain-driver baseline on the same emulated clusters.
 //   copy:  200k documents of ~1 KB in 4 collections; baseline = one cursor per collection into
-//          insertMany batches of 1,000; service = /start until change event application begins.
+//          insertMany batches of 1,000; service = /start until change event application begins,
+//          with the verifier off (a sync of its own, then cleared away).
+//   verifier: the same copy with the verifier on, until initial hashing is done, against the
+//          copy with it off; CPU seconds of the worker (this process) and of both emulators.
 //   apply: a backlog of inserts and updates written while the sync is paused; baseline = watch()
 //          into bulkWrite; service = /resume until the backlog is applied.
 //   lag:   a steady 2,000 writes/s for 20 s while the sync runs; lag sampled from /progress.
 //   commit: /commit until COMMITTED once lag is near zero.
 // Emulators run in their own processes; the service (worker + API) runs in this one.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Double, MongoClient, type AnyBulkWriteOperation, type Document } from 'mongodb';
@@ -19,8 +22,8 @@ import { startDevServer } from '../src/temporal/devServer';
 import { Client, Connection } from '@temporalio/client';
 import { syncWorkflowId, type ServiceConfig } from '../src/config';
 
-/** BENCH_TRACE=1: each activity's duration from the workflow history, to see where time goes. */
-async function printActivityTimeline(address: string, config: ServiceConfig): Promise<void> {
+/** BENCH_TRACE=1: each activity's duration from the workflow history (the longer ones), to see where time goes. */
+async function printActivityTimeline(address: string, config: ServiceConfig, minMs = 0): Promise<void> {
   const connection = await Connection.connect({ address });
   const history = await new Client({ connection }).workflow.getHandle(syncWorkflowId(config)).fetchHistory();
   const scheduled = new Map<string, { type: string; at: number }>();
@@ -34,10 +37,24 @@ async function printActivityTimeline(address: string, config: ServiceConfig): Pr
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed) {
       const entry = scheduled.get(String(completed.scheduledEventId));
-      console.log(`  ${entry?.type} +${entry?.at} ms → +${at} ms`);
+      if (at - (entry?.at ?? 0) >= minMs) console.log(`  ${entry?.type} +${entry?.at} ms → +${at} ms`);
     }
   }
   await connection.close();
+}
+
+/** CPU seconds a process has used so far (Linux /proc; this process through Node). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined || pid === process.pid) {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  }
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+  } catch {
+    return NaN;
+  }
 }
 
 const COLLECTIONS = 4;
@@ -225,78 +242,116 @@ async function main(): Promise<void> {
     const baselineCopySeconds = await baselineCopy(source, destination);
     await dropUserData(destination);
 
-    const config = parseServiceConfig([
-      '--cluster0',
-      cluster0.uri,
-      '--cluster1',
-      cluster1.uri,
-      '--port',
-      '0',
-      '--id',
-      'bench',
-      '--temporal-address',
-      temporal.address,
-      '--verbosity',
-      'ERROR',
-    ]);
-    service = await startService(config, {
-      tuning: {
-        targetPartitionBytes: Number(process.env.BENCH_PARTITION_MB ?? 8) * 1024 * 1024,
-        copyConcurrency: Number(process.env.BENCH_COPY_CONCURRENCY ?? 8),
-        applyBatchMs: 2000,
-      },
-    });
-    const api = service.apiUrl;
-    const post = async (endpoint: string, body: unknown = {}) =>
-      (await fetch(`${api}/api/v1/${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json();
-    const progress = async () =>
-      ((await (await fetch(`${api}/api/v1/progress`)).json()) as { progress: Document }).progress;
-    const waitFor = async (predicate: (p: Document) => boolean, timeoutMs = 1_800_000) => {
-      const deadline = Date.now() + timeoutMs;
-      let lastShown = 0;
-      for (;;) {
-        const p = await progress();
-        if (Date.now() - lastShown > 10_000) {
-          lastShown = Date.now();
-          console.log(
-            `  … state=${p.state} info=${p.info} lag=${p.lagTimeSeconds} events=${p.totalEventsApplied} canCommit=${p.canCommit}`,
-          );
+    const serviceConfig = (id: string) =>
+      parseServiceConfig([
+        '--cluster0',
+        cluster0.uri,
+        '--cluster1',
+        cluster1.uri,
+        '--port',
+        '0',
+        '--id',
+        id,
+        '--temporal-address',
+        temporal.address,
+        '--verbosity',
+        'ERROR',
+      ]);
+    const startBenchService = (id: string) =>
+      startService(serviceConfig(id), {
+        tuning: {
+          targetPartitionBytes: Number(process.env.BENCH_PARTITION_MB ?? 8) * 1024 * 1024,
+          copyConcurrency: Number(process.env.BENCH_COPY_CONCURRENCY ?? 8),
+          applyBatchMs: 2000,
+        },
+      });
+    const client = (running: Awaited<ReturnType<typeof startService>>) => {
+      const api = running.apiUrl;
+      const post = async (endpoint: string, body: unknown = {}) =>
+        (await fetch(`${api}/api/v1/${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json();
+      const progress = async () =>
+        ((await (await fetch(`${api}/api/v1/progress`)).json()) as { progress: Document }).progress;
+      const waitFor = async (predicate: (p: Document) => boolean, timeoutMs = 1_800_000) => {
+        const deadline = Date.now() + timeoutMs;
+        let lastShown = 0;
+        for (;;) {
+          const p = await progress();
+          if (Date.now() - lastShown > 10_000) {
+            lastShown = Date.now();
+            console.log(
+              `  … state=${p.state} info=${p.info} lag=${p.lagTimeSeconds} events=${p.totalEventsApplied} canCommit=${p.canCommit}`,
+            );
+          }
+          if (predicate(p)) return p;
+          if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(p)}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        if (predicate(p)) return p;
-        if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(p)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      };
+      return { post, progress, waitFor };
     };
+    const startBody = (verification: boolean) => ({
+      source: 'cluster0',
+      destination: 'cluster1',
+      enableUserWriteBlocking: 'sourceAndDestination',
+      verification: { enabled: verification },
+    });
 
     // The worker runs in this process: its resident memory, sampled through the whole run.
     let peakRss = process.memoryUsage().rss;
     const memorySampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+    memorySampler.unref();
+
+    // The copy without the verifier: a sync of its own, ended and cleared away once it is copied.
+    const cpu = () => [process.pid, cluster0.child.pid, cluster1.child.pid].map(cpuSeconds);
+    const cpuSince = (before: number[]) => {
+      const [worker, source, destination] = cpu().map((now, index) => now - before[index]);
+      return `CPU s: worker ${worker.toFixed(1)}, source ${source.toFixed(1)}, destination ${destination.toFixed(1)}`;
+    };
+    service = await startBenchService('bench-unverified');
+    let cpuBefore = cpu();
     let started = performance.now();
-    // With the embedded verifier, as users get it by default.
-    await post('start', {
-      source: 'cluster0',
-      destination: 'cluster1',
-      enableUserWriteBlocking: 'sourceAndDestination',
-    });
-    await waitFor((p) => p.info === 'change event application');
+    {
+      const { post, waitFor } = client(service);
+      await post('start', startBody(false));
+      await waitFor((p) => p.info === 'change event application');
+    }
     const serviceCopySeconds = (performance.now() - started) / 1000;
+    const unverifiedCpu = cpuSince(cpuBefore);
+    await service.stop();
+    service = undefined;
+    {
+      const connection = await Connection.connect({ address: temporal.address });
+      await new Client({ connection }).workflow
+        .getHandle(syncWorkflowId(serviceConfig('bench-unverified')))
+        .terminate('bench: the unverified copy is measured');
+      await connection.close();
+    }
+    await dropUserData(destination);
+    await destination.db('mongosync_reserved_for_internal_use').dropDatabase();
+    await destination.db('admin').command({ setUserWriteBlockMode: 1, global: false });
+
+    // With the embedded verifier, as users get it by default.
+    service = await startBenchService('bench');
+    const { post, progress, waitFor } = client(service);
+    cpuBefore = cpu();
+    started = performance.now();
+    await post('start', startBody(true));
+    await waitFor((p) => p.info === 'change event application');
+    const verifiedCopySeconds = (performance.now() - started) / 1000;
     const hashed = await waitFor((p) => p.verification?.source?.phase === 'stream hashing');
     const verifiedSeconds = (performance.now() - started) / 1000;
-    const hashingSeconds = verifiedSeconds - serviceCopySeconds;
-    if (process.env.BENCH_TRACE)
-      await printActivityTimeline(
-        temporal.address,
-        parseServiceConfig(['--cluster0', cluster0.uri, '--cluster1', cluster1.uri, '--id', 'bench']),
-      );
+    const verifiedCpu = cpuSince(cpuBefore);
+    if (process.env.BENCH_TRACE) await printActivityTimeline(temporal.address, serviceConfig('bench'));
     report(
-      `copy: service ${Math.round(totalDocs / serviceCopySeconds)} docs/s (${serviceCopySeconds.toFixed(1)} s) vs baseline ${Math.round(totalDocs / baselineCopySeconds)} docs/s (${baselineCopySeconds.toFixed(1)} s): ${(baselineCopySeconds / serviceCopySeconds).toFixed(2)}x`,
+      `copy: service ${Math.round(totalDocs / serviceCopySeconds)} docs/s (${serviceCopySeconds.toFixed(1)} s, verifier off) vs baseline ${Math.round(totalDocs / baselineCopySeconds)} docs/s (${baselineCopySeconds.toFixed(1)} s): ${(baselineCopySeconds / serviceCopySeconds).toFixed(2)}x; ${unverifiedCpu}`,
     );
     report(
-      `verifier: copy and initial hashing done after ${verifiedSeconds.toFixed(1)} s = ${(verifiedSeconds / serviceCopySeconds).toFixed(2)}x the copy alone (aim <= 1.3x); ` +
-        `hashing ${Math.round(Number(hashed.verification.source.hashedDocumentCount) / hashingSeconds)} docs/s per side ` +
-        `(${hashed.verification.source.hashedDocumentCount} source, ${hashed.verification.destination.hashedDocumentCount} destination documents in ${hashingSeconds.toFixed(1)} s)`,
+      `verifier: copy and initial hashing done after ${verifiedSeconds.toFixed(1)} s = ${(verifiedSeconds / serviceCopySeconds).toFixed(2)}x the copy with the verifier off (aim <= 1.3x; the copy itself ended after ${verifiedCopySeconds.toFixed(1)} s); ` +
+        `hashing ${Math.round(Number(hashed.verification.source.hashedDocumentCount) / verifiedSeconds)} docs/s per side over the whole run ` +
+        `(${hashed.verification.source.hashedDocumentCount} source, ${hashed.verification.destination.hashedDocumentCount} destination documents); ${verifiedCpu}`,
     );
 
+    if (process.env.BENCH_COPY_ONLY) return; // BENCH_COPY_ONLY=1: the copy figures only (profiling)
     // Apply throughput over the same backlog: first the service (paused while the backlog is written) …
     await waitFor((p) => p.canCommit === true);
     await post('pause');
@@ -352,6 +407,7 @@ async function main(): Promise<void> {
     await post('commit');
     await waitFor((p) => p.state === 'COMMITTED');
     report(`commit: ${((performance.now() - started) / 1000).toFixed(1)} s from /commit to COMMITTED`);
+    if (process.env.BENCH_TRACE) await printActivityTimeline(temporal.address, serviceConfig('bench'), 1000);
     clearInterval(memorySampler);
     report(
       `worker (this process) peak resident memory: ${Math.round(peakRss / 1048576)} MB for ${totalDocs} documents`,

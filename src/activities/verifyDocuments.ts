@@ -14,7 +14,7 @@ import type {
 } from './contract';
 import { EXACT_TYPES } from './bsonOptions';
 import { activityContext } from './context';
-import { decodeBound, encodeBound, partitionIdCondition } from './idBounds';
+import { bracketOf, decodeBound, encodeBound, partitionIdCondition, TYPE_BRACKETS } from './idBounds';
 import { currentOperationTime } from './operationTime';
 import {
   documentKey,
@@ -30,6 +30,8 @@ import {
 const BATCH_DOCUMENTS = 1000;
 
 interface HashProgress {
+  /** Which of the partition's `_id` segments the walk is in, and the last `_id` compared there. */
+  segment?: number;
   lastId: string | null;
   sourceDocuments: number;
   destinationDocuments: number;
@@ -40,38 +42,70 @@ function isHashProgress(value: unknown): value is HashProgress {
   return typeof value === 'object' && value !== null && 'sourceDocuments' in value;
 }
 
-function rangeCondition(lower: string | null, upper: string | null): Document | null {
-  return partitionIdCondition(
-    lower === null ? undefined : decodeBound(lower),
-    upper === null ? undefined : decodeBound(upper),
-  );
+/**
+ * A partition as `_id` conditions that each stay inside one BSON type bracket, so a walk can move
+ * on with `$gt` (range operators never cross brackets) and every one is an index range. A planned
+ * partition is one segment; the check of what lies outside a collection's plan is its gaps: below
+ * and between the planned ranges of each bracket, and the brackets the plan did not see.
+ */
+export function segmentsOf(partition: Partition): Document[] {
+  const everyBracket = () => TYPE_BRACKETS.map((bracket) => ({ _id: { $type: [...bracket] } }));
+  // A capped collection's partition (read in natural order by the copy) is walked bracket by bracket.
+  if (partition.naturalOrder) return everyBracket();
+  if (partition.outsideOf === undefined) {
+    const lower = partition.lower === null ? undefined : decodeBound(partition.lower);
+    const upper = partition.upper === null ? undefined : decodeBound(partition.upper);
+    const condition = partitionIdCondition(lower, upper);
+    return condition === null ? everyBracket() : [{ _id: condition }];
+  }
+  const ranges = partition.outsideOf.map(({ lower, upper }) => ({
+    lower: lower === null ? undefined : decodeBound(lower),
+    upper: upper === null ? undefined : decodeBound(upper),
+    encoded: { lower, upper },
+  }));
+  if (ranges.some(({ lower, upper }) => lower === undefined && upper === undefined)) return [];
+  const segments: Document[] = [];
+  for (const bracket of TYPE_BRACKETS) {
+    const types = [...bracket];
+    // The plan lists a bracket's ranges in `_id` order, each starting where the previous ended.
+    const inBracket = ranges.filter(({ lower, upper }) => bracketOf(lower ?? upper) === bracket);
+    if (inBracket.length === 0) {
+      segments.push({ $type: types });
+      continue;
+    }
+    if (types[0] === 'minKey' || types[0] === 'maxKey') continue; // one possible value, planned
+    const first = inBracket[0];
+    if (first.lower !== undefined) segments.push({ $lt: first.lower, $type: types });
+    inBracket.forEach((range, index) => {
+      const next = inBracket[index + 1];
+      if (range.upper === undefined) return;
+      if (next === undefined) segments.push({ $gte: range.upper, $type: types });
+      else if (next.encoded.lower !== range.encoded.upper)
+        segments.push({ $gte: range.upper, $lt: next.lower, $type: types });
+    });
+  }
+  return segments.map((condition) => ({ _id: condition }));
 }
 
-/** The `_id` range of a partition after `after` (exclusive) and up to `through` (inclusive, when given). */
-function rangeFilter(partition: Partition, after: unknown, through: unknown): Document {
-  if (partition.outsideOf !== undefined) {
-    const ranges = partition.outsideOf
-      .map(({ lower, upper }) => rangeCondition(lower, upper))
-      .filter((condition): condition is Document => condition !== null);
-    const range: Document = {};
-    if (after !== undefined) range.$gt = after;
-    if (through !== undefined) range.$lte = through;
-    const parts: Document[] =
-      ranges.length > 0 ? [{ $nor: ranges.map((condition) => ({ _id: condition })) }] : [];
-    if (Object.keys(range).length > 0) parts.push({ _id: range });
-    return parts.length === 0 ? {} : parts.length === 1 ? parts[0] : { $and: parts };
+function segmentOfCheckpoint(segments: Document[], lastId: string | null): number {
+  if (lastId === null) return 0;
+  const bracket = bracketOf(decodeBound(lastId));
+  const index = segments.findIndex((segment) => {
+    const types = (segment._id as Document | undefined)?.$type as string[] | undefined;
+    return types !== undefined && types[0] === bracket[0];
+  });
+  return Math.max(0, index);
+}
+
+/** A segment's documents after `after` (exclusive) and up to `through` (inclusive, when given). */
+function segmentFilter(segment: Document, after: unknown, through: unknown): Document {
+  const condition: Document = { ...((segment._id as Document | undefined) ?? {}) };
+  if (after !== undefined) {
+    delete condition.$gte;
+    condition.$gt = after;
   }
-  if (partition.naturalOrder) {
-    const condition: Document = {};
-    if (after !== undefined) condition.$gt = after;
-    if (through !== undefined) condition.$lte = through;
-    return Object.keys(condition).length > 0 ? { _id: condition } : {};
-  }
-  const lower = partition.lower === null ? undefined : decodeBound(partition.lower);
-  const upper = partition.upper === null ? undefined : decodeBound(partition.upper);
-  const condition = partitionIdCondition(lower, upper, after);
-  if (condition === null) return through === undefined ? {} : { _id: { $lte: through } };
-  return { _id: through === undefined ? condition : { ...condition, $lte: through } };
+  if (through !== undefined) condition.$lte = through;
+  return Object.keys(condition).length > 0 ? { _id: condition } : {};
 }
 
 function keyedById(ns: string, documents: Uint8Array[]): Map<string, { id: unknown; bytes: Uint8Array }> {
@@ -83,7 +117,7 @@ function keyedById(ns: string, documents: Uint8Array[]): Map<string, { id: unkno
   return byKey;
 }
 
-function sameVersion(a: Uint8Array | null, b: Uint8Array | null): boolean {
+export function sameVersion(a: Uint8Array | null, b: Uint8Array | null): boolean {
   return a !== null && b !== null ? sameBytes(a, b) : a === b;
 }
 
@@ -91,15 +125,42 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
+/** Both sides list the same documents in the same (`_id`) order: the common case, needing no `_id` decoded. */
+function identical(source: Uint8Array[], destination: Uint8Array[]): boolean {
+  return (
+    source.length === destination.length &&
+    source.every((bytes, index) => sameBytes(bytes, destination[index]))
+  );
+}
+
+/** The `_id`s that differ between one batch of each side (missing, extra or not the same bytes). */
+function differences(ns: string, source: Uint8Array[], destination: Uint8Array[]): NamespacedId[] {
+  if (identical(source, destination)) return [];
+  const onDestination = keyedById(ns, destination);
+  const suspects: NamespacedId[] = [];
+  for (const [key, { id, bytes }] of keyedById(ns, source)) {
+    const copy = onDestination.get(key);
+    if (copy === undefined || !sameBytes(copy.bytes, bytes)) suspects.push({ ns, id });
+    onDestination.delete(key);
+  }
+  for (const { id } of onDestination.values()) suspects.push({ ns, id });
+  return suspects;
+}
+
 async function readRaw(collection: Collection, filter: Document): Promise<Uint8Array[]> {
-  const documents = await collection.find(filter, { raw: true }).sort({ _id: 1 }).toArray();
+  // One batch (of the source batch's size) answers the range, not a first batch of 101 and a getMore.
+  const documents = await collection
+    .find(filter, { raw: true, batchSize: BATCH_DOCUMENTS + 1 })
+    .sort({ _id: 1 })
+    .toArray();
   return documents as unknown as Uint8Array[];
 }
 
 /**
  * Compares one partition on both clusters. Differences are only suspects: the sync may not have
  * applied the source's latest changes yet, so each is rechecked once it has applied past the time
- * the comparison began.
+ * the comparison began. The source is read by one cursor; each of its batches is compared with
+ * the destination's documents of the same `_id` range, read while the source's next batch comes.
  */
 export async function verifyPartition(
   clusters: ClusterClients,
@@ -109,9 +170,14 @@ export async function verifyPartition(
   const ns = `${partition.db}.${partition.coll}`;
   const context = activityContext();
   const previous = isHashProgress(context.heartbeatDetails) ? context.heartbeatDetails : null;
-  const progress: HashProgress = previous
-    ? { ...previous }
-    : { lastId: null, sourceDocuments: 0, destinationDocuments: 0, suspects: 0 };
+  const segments = segmentsOf(partition);
+  // A checkpoint without a segment predates segments: a planned partition's resumes in the segment
+  // of its last `_id`'s bracket; a check outside the plan starts again.
+  const resumable =
+    previous !== null && (previous.segment !== undefined || partition.outsideOf === undefined);
+  const progress: HashProgress = resumable
+    ? { ...previous, segment: previous.segment ?? segmentOfCheckpoint(segments, previous.lastId) }
+    : { segment: 0, lastId: null, sourceDocuments: 0, destinationDocuments: 0, suspects: 0 };
   const sourceClient = clusters.get(direction.source);
   const destinationClient = clusters.get(direction.destination);
   const store = new VerifierStore(destinationClient);
@@ -120,53 +186,60 @@ export async function verifyPartition(
   const source = sourceClient.db(partition.db).collection(partition.coll);
   const destination = destinationClient.db(partition.db).collection(partition.coll);
 
-  let after: unknown = progress.lastId === null ? undefined : decodeBound(progress.lastId);
-  const compare = async (batch: Uint8Array[], last: boolean) => {
-    const through = last || batch.length === 0 ? undefined : rawId(batch[batch.length - 1]);
-    const onDestination = keyedById(ns, await readRaw(destination, rangeFilter(partition, after, through)));
-    const suspects: NamespacedId[] = [];
-    for (const [key, { id, bytes }] of keyedById(ns, batch)) {
-      const copy = onDestination.get(key);
-      if (copy === undefined || !sameBytes(copy.bytes, bytes)) suspects.push({ ns, id });
-      onDestination.delete(key);
-    }
-    for (const { id } of onDestination.values()) suspects.push({ ns, id });
-    await store.addSuspects(suspects, observedAt);
-    progress.sourceDocuments += batch.length;
-    progress.destinationDocuments += batch.length - suspects.length + onDestination.size * 2;
-    progress.suspects += suspects.length;
-    if (through !== undefined) {
-      after = through;
-      progress.lastId = encodeBound(through);
-    }
-    context.heartbeat(progress);
-  };
-
-  const cursor = source
-    .find(rangeFilter(partition, after, undefined), { raw: true, batchSize: BATCH_DOCUMENTS })
-    .sort({ _id: 1 });
-  let batch: Uint8Array[] = [];
-  try {
-    for await (const raw of cursor) {
-      context.throwIfCancelled();
-      batch.push(raw as unknown as Uint8Array);
-      if (batch.length >= BATCH_DOCUMENTS) {
-        await compare(batch, false);
-        batch = [];
+  for (let segment = progress.segment ?? 0; segment < segments.length; segment++) {
+    let after: unknown =
+      segment === progress.segment && progress.lastId !== null ? decodeBound(progress.lastId) : undefined;
+    let comparing: Promise<void> = Promise.resolve();
+    // Starts comparing one source batch; the returned promise settles once it is recorded (in order).
+    const compare = (batch: Uint8Array[], last: boolean): Promise<void> => {
+      const through = last || batch.length === 0 ? undefined : rawId(batch[batch.length - 1]);
+      const reading = readRaw(destination, segmentFilter(segments[segment], after, through));
+      if (through !== undefined) after = through;
+      const earlier = comparing;
+      return (comparing = (async () => {
+        const onDestination = await reading;
+        await earlier;
+        const suspects = differences(ns, batch, onDestination);
+        await store.addSuspects(suspects, observedAt);
+        progress.sourceDocuments += batch.length;
+        progress.destinationDocuments += onDestination.length;
+        progress.suspects += suspects.length;
+        progress.segment = segment;
+        if (through !== undefined) progress.lastId = encodeBound(through);
+        context.heartbeat(progress);
+      })());
+    };
+    const cursor = source
+      .find(segmentFilter(segments[segment], after, undefined), { raw: true, batchSize: BATCH_DOCUMENTS })
+      .sort({ _id: 1 });
+    let batch: Uint8Array[] = [];
+    try {
+      for await (const raw of cursor) {
+        context.throwIfCancelled();
+        batch.push(raw as unknown as Uint8Array);
+        if (batch.length >= BATCH_DOCUMENTS) {
+          // Observed at once so a failure is not unhandled; awaited (and thrown) by the next compare.
+          compare(batch, false).catch(() => undefined);
+          batch = [];
+        }
       }
+      await compare(batch, true);
+    } finally {
+      await comparing.catch(() => undefined);
+      await cursor.close().catch(() => undefined);
     }
-    await compare(batch, true);
-  } finally {
-    await cursor.close().catch(() => undefined);
+    progress.segment = segment + 1;
+    progress.lastId = null;
   }
   return {
     sourceDocuments: progress.sourceDocuments,
-    destinationDocuments: Math.max(0, progress.destinationDocuments),
+    destinationDocuments: progress.destinationDocuments,
     suspects: progress.suspects,
   };
 }
 
-async function readVersions(
+/** The current versions of some documents of one namespace, by document key. */
+export async function readVersions(
   client: MongoClient,
   ns: string,
   ids: unknown[],
@@ -174,7 +247,7 @@ async function readVersions(
   const dot = ns.indexOf('.');
   const collection = client.db(ns.slice(0, dot)).collection(ns.slice(dot + 1));
   const found = (await collection
-    .find({ _id: { $in: ids } } as Document, { raw: true })
+    .find({ _id: { $in: ids } } as Document, { raw: true, batchSize: ids.length + 1 })
     .toArray()) as unknown as Uint8Array[];
   const byKey = new Map<string, Uint8Array>();
   for (const bytes of found) byKey.set(documentKey(ns, rawId(bytes)), bytes);

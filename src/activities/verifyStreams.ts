@@ -1,6 +1,7 @@
 // What changed since the verifier last looked, on both clusters: every document a source change
-// event or a destination write (the sync's, or anyone's behind its back) touched becomes a suspect,
-// rechecked once the sync has applied past it. Collection changes mark the metadata for a recheck.
+// event or a destination write (the sync's, or anyone's behind its back) touched is compared on
+// both clusters as it is read. The same on both sides settles it (any later change is a later
+// event); a difference makes it a suspect, rechecked once the sync has applied past it.
 import { EJSON } from 'bson';
 import {
   Timestamp,
@@ -10,13 +11,14 @@ import {
   type ResumeToken,
 } from 'mongodb';
 import type { ClusterClients } from './clusters';
-import type { CollectChangesInput, CollectChangesResult, StreamPosition } from './contract';
+import type { CollectChangesInput, CollectChangesResult, OperationTime, StreamPosition } from './contract';
 import { EXACT_TYPES } from './bsonOptions';
 import { activityContext } from './context';
 import { isCrudEvent, toOperationTime } from './changeEvents';
 import { compileNamespaceFilter, METADATA_DATABASE, type CompiledNamespaceFilter } from './namespaces';
 import { currentOperationTime } from './operationTime';
-import { VerifierStore, type NamespacedId } from './verifierStore';
+import { readVersions, sameVersion } from './verifyDocuments';
+import { documentKey, VerifierStore, type NamespacedId } from './verifierStore';
 
 const MAX_EVENTS_PER_PASS = 20_000;
 
@@ -63,7 +65,7 @@ async function collect(
       if (!filter.includes(db, coll)) continue;
       const ns = `${db}.${coll}`;
       pending.push({ ns, id: (event.documentKey as Document)._id, at: toOperationTime(event.clusterTime!) });
-      if (pending.length >= 500) {
+      if (pending.length >= 1000) {
         await flush();
         context.heartbeat({ events });
       }
@@ -76,9 +78,51 @@ async function collect(
 }
 
 /**
- * Reads both clusters' change streams from their positions, for at most `maxDurationMs`. Source
- * changes are suspects from their own time; destination writes from the source's time now (the
- * sync has caught up with them once it has applied past it).
+ * Compares the documents some events touched on both clusters now, each once. Those that differ
+ * become suspects: from their event's time for a source change, and from the source's time now for
+ * a destination write (the sync has caught up with it once it has applied past that time).
+ */
+async function compareTouched(
+  source: MongoClient,
+  destination: MongoClient,
+  store: VerifierStore,
+  touched: NamespacedId[],
+  sourceNow: OperationTime,
+): Promise<void> {
+  const latest = new Map<string, NamespacedId>();
+  for (const document of touched) {
+    const key = documentKey(document.ns, document.id);
+    const seen = latest.get(key);
+    const at = document.at ?? sourceNow;
+    if (!seen || compareTimes(at, seen.at ?? sourceNow) > 0) latest.set(key, { ...document, at });
+  }
+  const byNamespace = new Map<string, Array<[string, NamespacedId]>>();
+  for (const entry of latest) {
+    const group = byNamespace.get(entry[1].ns) ?? [];
+    group.push(entry);
+    byNamespace.set(entry[1].ns, group);
+  }
+  const differing: NamespacedId[] = [];
+  for (const [ns, group] of byNamespace) {
+    const ids = group.map(([, document]) => document.id);
+    const [onSource, onDestination] = await Promise.all([
+      readVersions(source, ns, ids),
+      readVersions(destination, ns, ids),
+    ]);
+    for (const [key, document] of group) {
+      if (!sameVersion(onSource.get(key) ?? null, onDestination.get(key) ?? null)) differing.push(document);
+    }
+  }
+  await store.addSuspects(differing, sourceNow);
+}
+
+function compareTimes(a: OperationTime, b: OperationTime): number {
+  return a.t !== b.t ? a.t - b.t : a.i - b.i;
+}
+
+/**
+ * Reads both clusters' change streams from their positions, for at most `maxDurationMs`, and
+ * compares what their events touched (differences become suspects).
  */
 export async function collectChanges(
   clusters: ClusterClients,
@@ -91,15 +135,14 @@ export async function collectChanges(
   const filter = compileNamespaceFilter(options);
   const deadline = Date.now() + input.maxDurationMs;
   const sourceNow = await currentOperationTime(source);
-  const fromSource = await collect(source, input.source, filter, deadline, (documents) =>
-    store.addSuspects(documents, sourceNow),
-  );
-  const fromDestination = await collect(destination, input.destination, filter, deadline, (documents) =>
-    store.addSuspects(
-      documents.map(({ ns, id }) => ({ ns, id })),
-      sourceNow,
+  const compare = (touched: NamespacedId[]) => compareTouched(source, destination, store, touched, sourceNow);
+  // Both at once, each for the whole time: a busy source stream must not starve the destination's.
+  const [fromSource, fromDestination] = await Promise.all([
+    collect(source, input.source, filter, deadline, compare),
+    collect(destination, input.destination, filter, deadline, (documents) =>
+      compare(documents.map(({ ns, id }) => ({ ns, id }))),
     ),
-  );
+  ]);
   return {
     source: fromSource.position,
     destination: fromDestination.position,

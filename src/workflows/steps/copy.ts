@@ -1,10 +1,13 @@
 // The steps of the initial copy: block the destination, take the copy's start time, recreate the
 // catalog, plan partitions, copy them in a bounded fan-out, build the indexes built after the copy.
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, patched } from '@temporalio/workflow';
 import { catalogCalls, indexCalls, longCalls, shortCalls } from '../activityProxies';
 import { runBounded } from '../runBounded';
 import type { Step } from './context';
-import { notePlannedPartitions } from './verification';
+import { hashAfterCopy, notePlannedPartitions } from './verification';
+
+/** Patch: the verifier hashes each partition right after its copy (it used to wait for the whole copy). */
+export const HASH_DURING_COPY = 'hash-partitions-during-copy';
 
 export const blockDestination: Step = async (context) => {
   const { state, direction, options } = context;
@@ -71,6 +74,8 @@ export const copy: Step = async (context) => {
         progress.copiedPartitions += 1;
         progress.copiedBytes += result.bytesCopied;
         context.publish();
+        if (context.options.verificationEnabled && patched(HASH_DURING_COPY))
+          await hashAfterCopy(context, partition);
       },
     ),
   );

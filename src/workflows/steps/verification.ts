@@ -57,28 +57,47 @@ export async function startStreams(context: StepContext): Promise<void> {
   verification.destinationStream = { token: null, startAt };
 }
 
+/** Hashes one partition and records it as hashed: it is never hashed again. */
+async function hashPartition(
+  context: StepContext,
+  verification: VerificationState,
+  partition: Partition,
+): Promise<void> {
+  const result = await longCalls.verifyPartition({
+    direction: context.direction,
+    partition,
+    sync: context.syncRef(),
+  });
+  verification.partitionsToHash = verification.partitionsToHash.filter((p) => p.id !== partition.id);
+  verification.hashedPartitions += 1;
+  const ns = `${partition.db}.${partition.coll}`;
+  verification.partitionsLeft[ns] = Math.max(0, (verification.partitionsLeft[ns] ?? 1) - 1);
+  verification.documents.source += result.sourceDocuments;
+  verification.documents.destination += result.destinationDocuments;
+  verification.open += result.suspects;
+  // Hashing progress moves partition by partition in /progress.
+  context.publish();
+}
+
+/**
+ * A partition just copied is hashed at once, in its copy slot, while the other partitions copy:
+ * hashing overlaps the copy instead of following it. What is left (a pause cut it short, or the
+ * checks outside each collection's plan) is hashed beside change event application.
+ */
+export async function hashAfterCopy(context: StepContext, partition: Partition): Promise<void> {
+  if (!enabled(context) || context.shouldStopFanOut()) return;
+  const verification = verificationOf(context);
+  if (!verification.partitionsToHash.some((p) => p.id === partition.id)) return;
+  await hashPartition(context, verification, partition);
+}
+
 async function hashSome(context: StepContext, verification: VerificationState): Promise<void> {
   const batch = verification.partitionsToHash.slice(0, context.state.tuning.verifyConcurrency);
   await runBounded(
     batch,
     batch.length,
     () => context.shouldStopFanOut(),
-    async (partition) => {
-      const result = await longCalls.verifyPartition({
-        direction: context.direction,
-        partition,
-        sync: context.syncRef(),
-      });
-      verification.partitionsToHash = verification.partitionsToHash.filter((p) => p.id !== partition.id);
-      verification.hashedPartitions += 1;
-      const ns = `${partition.db}.${partition.coll}`;
-      verification.partitionsLeft[ns] = Math.max(0, (verification.partitionsLeft[ns] ?? 1) - 1);
-      verification.documents.source += result.sourceDocuments;
-      verification.documents.destination += result.destinationDocuments;
-      verification.open += result.suspects;
-      // Hashing progress moves partition by partition in /progress.
-      context.publish();
-    },
+    (partition) => hashPartition(context, verification, partition),
   );
 }
 

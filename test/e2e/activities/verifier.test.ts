@@ -103,6 +103,21 @@ test('hashing a partition makes suspects of exactly the documents that differ, r
     partition: wholeCollection('items'),
   });
   expect(resumed.sourceDocuments).toBe(2500);
+  // The same checkpoint naming its segment (numbers are the third type bracket of the walk).
+  const again = new MockActivityEnvironment({
+    heartbeatDetails: {
+      segment: 2,
+      lastId: '{"v":{"$numberInt":"1999"}}',
+      sourceDocuments: 2000,
+      destinationDocuments: 2000,
+      suspects: 0,
+    },
+  });
+  const resumedAgain: { sourceDocuments: number } = await again.run(activities.verifyPartition, {
+    direction,
+    partition: wholeCollection('items'),
+  });
+  expect(resumedAgain.sourceDocuments).toBe(2500);
 });
 
 test('a recheck confirms a difference once the source is unchanged, repairs it, and clears it', async () => {

@@ -21,6 +21,9 @@ export interface CopyProgress {
   lastId: string | null;
   documentsCopied: number;
   bytesCopied: number;
+  /** Whose copy this is: the API counts running copies into /progress from their heartbeats. */
+  ns?: string;
+  partitionId?: string;
 }
 
 function isCopyProgress(value: unknown): value is CopyProgress {
@@ -63,10 +66,13 @@ export async function copyPartition(
   const previous = isCopyProgress(context.heartbeatDetails) ? context.heartbeatDetails : null;
   // Natural-order copies cannot seek, so a retried one starts over (its writes are idempotent).
   // A copy of the checkpoint: the attempt's info (heartbeat details included) is not ours to change.
-  const progress: CopyProgress =
-    previous && !partition.naturalOrder
-      ? { ...previous }
-      : { lastId: null, documentsCopied: 0, bytesCopied: 0 };
+  const progress: CopyProgress = {
+    ...(previous && !partition.naturalOrder
+      ? previous
+      : { lastId: null, documentsCopied: 0, bytesCopied: 0 }),
+    ns: `${partition.db}.${partition.coll}`,
+    partitionId: partition.id,
+  };
   const source = clusters.get(direction.source).db(partition.db).collection(partition.coll);
   const destination = clusters.get(direction.destination).db(partition.db).collection(partition.coll);
   const batchDocuments = input.batchSize ?? DEFAULT_BATCH_DOCUMENTS;

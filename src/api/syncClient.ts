@@ -21,6 +21,7 @@ import {
   type WorkflowProgress,
 } from '../workflows/messages';
 import { idleProgress } from '../workflows/progress';
+import { CopyProgressFloor, runningCopies, withRunningCopies } from './copyProgress';
 import type { SyncTuning } from '../workflows/state';
 
 export type { ArgumentlessCommand } from '../workflows/messages';
@@ -98,6 +99,7 @@ const DEFAULT_TIMEOUTS: SyncClientTimeouts = {
 
 export class TemporalSyncClient implements SyncService {
   private readonly timeouts: SyncClientTimeouts;
+  private readonly copyFloor = new CopyProgressFloor();
 
   constructor(
     private readonly client: Client,
@@ -171,6 +173,20 @@ export class TemporalSyncClient implements SyncService {
         warnings: [...progress.warnings, `the sync workflow is ${description.status.name.toLowerCase()}`],
       };
     }
-    return progress;
+    if (progress.collectionCopy?.estimatedCopiedBytes === progress.collectionCopy?.estimatedTotalBytes)
+      return progress;
+    // During the copy: the copies still running count too, from their last heartbeats.
+    const converter = this.client.options.loadedDataConverter.payloadConverter;
+    const pending = (description.raw.pendingActivities ?? []).map((activity) => {
+      const [payload] = activity.heartbeatDetails?.payloads ?? [];
+      let details: unknown = undefined;
+      try {
+        details = payload ? converter.fromPayload(payload) : undefined;
+      } catch {
+        // Details this release cannot read count as nothing.
+      }
+      return { activityType: activity.activityType?.name ?? '', details };
+    });
+    return withRunningCopies(progress, runningCopies(pending), Date.now(), this.copyFloor);
   }
 }

@@ -72,7 +72,8 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Work
     activities: activityFunctions(options.activities),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
     shutdownGraceTime: options.shutdownGraceTime ?? '15 seconds',
-    // Cancellation reaches an activity through heartbeat responses: keep pause responsive.
-    maxHeartbeatThrottleInterval: '2 seconds',
+    // Cancellation reaches an activity through heartbeat responses (keep pause responsive), and the
+    // API counts the running copies' heartbeats into /progress (it moves at least every 2 s).
+    maxHeartbeatThrottleInterval: '1 second',
   });
 }

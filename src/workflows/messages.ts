@@ -67,9 +67,25 @@ export function startRuleViolations(request: StartRequest): string[] {
   return problems;
 }
 
+/** Ours: one namespace's copy. */
+export interface NamespaceCopyProgress {
+  namespace: string;
+  state: 'not started' | 'copying' | 'copied';
+  estimatedTotalBytes: number;
+  estimatedCopiedBytes: number;
+  estimatedTotalDocuments: number;
+  copiedDocuments: number;
+}
+
 export interface CollectionCopyProgress {
   estimatedTotalBytes: number;
   estimatedCopiedBytes: number;
+  /** Ours: each namespace's copy. */
+  namespaces?: NamespaceCopyProgress[];
+  /** Ours: seconds left at the copy's average rate so far (null until it can be told). */
+  estimatedSecondsRemaining?: number | null;
+  /** Ours: when the copy began (ms since the epoch, workflow time). */
+  startedAtMs?: number | null;
 }
 
 export interface IndexBuildingProgress {

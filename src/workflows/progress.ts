@@ -1,11 +1,36 @@
 // The progress view of a sync's state, as the query and the memo report it. State and info come
 // from the state table.
-import type { VerifierSideProgress, WorkflowProgress } from './messages';
-import { canCommit, haltedBy, type SyncWorkflowState } from './state';
+import type { NamespaceCopyProgress, VerifierSideProgress, WorkflowProgress } from './messages';
+import { canCommit, haltedBy, type CopyState, type SyncWorkflowState } from './state';
 import { PHASES } from './stateTable';
 
 function isApplyingChanges(state: SyncWorkflowState): boolean {
   return state.phase === 'changeEvents' || state.status === 'COMMITTING';
+}
+
+/** The memo carries the progress: a sync of very many collections lists the ones still copying first. */
+const MAX_NAMESPACES_SHOWN = 500;
+const SHOWN_FIRST: Record<NamespaceCopyProgress['state'], number> = { copying: 0, 'not started': 1, copied: 2 };
+
+/** Each collection's copy (ours): finished partitions as the workflow counted them. */
+function namespaceCopies(copy: CopyState): NamespaceCopyProgress[] {
+  const all = copy.collections.map(({ db, coll, estimatedBytes, estimatedDocuments }) => {
+    const namespace = `${db}.${coll}`;
+    const copied = copy.copiedByNamespace?.[namespace] ?? { bytes: 0, documents: 0 };
+    const planned = !copy.collectionsToPlan.some((c) => c.db === db && c.coll === coll);
+    const pending = copy.pendingPartitions.some((p) => p.db === db && p.coll === coll);
+    const finished = copy.done || (planned && !pending);
+    return {
+      namespace,
+      state: finished ? 'copied' : copied.bytes > 0 ? 'copying' : 'not started',
+      estimatedTotalBytes: Math.max(estimatedBytes, copied.bytes),
+      estimatedCopiedBytes: finished ? Math.max(estimatedBytes, copied.bytes) : copied.bytes,
+      estimatedTotalDocuments: Math.max(estimatedDocuments, copied.documents),
+      copiedDocuments: copied.documents,
+    } satisfies NamespaceCopyProgress;
+  });
+  if (all.length <= MAX_NAMESPACES_SHOWN) return all;
+  return [...all].sort((a, b) => SHOWN_FIRST[a.state] - SHOWN_FIRST[b.state]).slice(0, MAX_NAMESPACES_SHOWN);
 }
 
 function verifierProgress(
@@ -150,6 +175,8 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
     collectionCopy: {
       estimatedTotalBytes: copy.estimatedTotalBytes ?? 1,
       estimatedCopiedBytes: copy.done ? (copy.estimatedTotalBytes ?? 0) : copy.copiedBytes,
+      namespaces: namespaceCopies(copy),
+      startedAtMs: copy.startedAtMs ?? null,
     },
     indexBuilding: copy.indexBuilding,
     direction,

@@ -61,6 +61,10 @@ export interface CopyState {
   pendingPartitions: Partition[];
   copiedPartitions: number;
   copiedBytes: number;
+  /** Bytes and documents of the finished partitions, by namespace (absent in syncs begun before). */
+  copiedByNamespace?: Record<string, { bytes: number; documents: number }>;
+  /** Workflow time (ms) the copy began, for its ETA (absent in syncs begun before). */
+  startedAtMs?: number | null;
   estimatedTotalBytes: number | null;
   indexesToBuildAfterCopy: number;
   indexBuilding: IndexBuildingProgress | null;
@@ -172,6 +176,8 @@ export function newCopyState(): CopyState {
     pendingPartitions: [],
     copiedPartitions: 0,
     copiedBytes: 0,
+    copiedByNamespace: {},
+    startedAtMs: null,
     estimatedTotalBytes: null,
     indexesToBuildAfterCopy: 0,
     indexBuilding: null,

@@ -8,6 +8,8 @@ import { hashAfterCopy, notePlannedPartitions } from './verification';
 
 /** Patch: the verifier hashes each partition right after its copy (it used to wait for the whole copy). */
 export const HASH_DURING_COPY = 'hash-partitions-during-copy';
+/** Patch: the copy records when it began (its ETA in /progress). */
+export const COPY_STARTED_AT = 'copy-started-at';
 
 export const blockDestination: Step = async (context) => {
   const { state, direction, options } = context;
@@ -20,6 +22,9 @@ export const blockDestination: Step = async (context) => {
   }
   const copyStart = await shortCalls.currentOperationTime({ cluster: direction.source });
   state.copy.startTime = copyStart;
+  // The copy's start time (for its ETA) changes the published progress here: patched, so runs
+  // begun before replay as they ran.
+  if (patched(COPY_STARTED_AT)) state.copy.startedAtMs = Date.now();
   state.changeEvents.startAt = copyStart;
   return 'done';
 };
@@ -73,6 +78,12 @@ export const copy: Step = async (context) => {
         progress.pendingPartitions = progress.pendingPartitions.filter((p) => p.id !== partition.id);
         progress.copiedPartitions += 1;
         progress.copiedBytes += result.bytesCopied;
+        const ns = `${partition.db}.${partition.coll}`;
+        const copied = (progress.copiedByNamespace ??= {})[ns] ?? { bytes: 0, documents: 0 };
+        progress.copiedByNamespace[ns] = {
+          bytes: copied.bytes + result.bytesCopied,
+          documents: copied.documents + result.documentsCopied,
+        };
         context.publish();
         if (context.options.verificationEnabled && patched(HASH_DURING_COPY))
           await hashAfterCopy(context, partition);

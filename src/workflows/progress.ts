@@ -10,7 +10,11 @@ function isApplyingChanges(state: SyncWorkflowState): boolean {
 
 /** The memo carries the progress: a sync of very many collections lists the ones still copying first. */
 const MAX_NAMESPACES_SHOWN = 500;
-const SHOWN_FIRST: Record<NamespaceCopyProgress['state'], number> = { copying: 0, 'not started': 1, copied: 2 };
+const SHOWN_FIRST: Record<NamespaceCopyProgress['state'], number> = {
+  copying: 0,
+  'not started': 1,
+  copied: 2,
+};
 
 /** Each collection's copy (ours): finished partitions as the workflow counted them. */
 function namespaceCopies(copy: CopyState): NamespaceCopyProgress[] {

@@ -2,12 +2,15 @@
 // catalog, plan partitions, copy them in a bounded fan-out, build the indexes built after the copy.
 import { CancellationScope, patched } from '@temporalio/workflow';
 import { catalogCalls, indexCalls, longCalls, shortCalls } from '../activityProxies';
+import { partitionTargetBytes } from '../partitionTarget';
 import { runBounded } from '../runBounded';
 import type { Step } from './context';
 import { hashAfterCopy, notePlannedPartitions } from './verification';
 
 /** Patch: the verifier hashes each partition right after its copy (it used to wait for the whole copy). */
 export const HASH_DURING_COPY = 'hash-partitions-during-copy';
+/** Patch: partitions sized to fill the copy slots (see partitionTarget.ts). */
+export const ADAPTIVE_PARTITIONS = 'adaptive-partition-target';
 /** Patch: the copy records when it began (its ETA in /progress). */
 export const COPY_STARTED_AT = 'copy-started-at';
 
@@ -43,6 +46,9 @@ export const catalog: Step = async (context) => {
 
 export const planning: Step = async (context) => {
   const { copy, tuning } = context.state;
+  const targetPartitionBytes = patched(ADAPTIVE_PARTITIONS)
+    ? partitionTargetBytes(copy.estimatedTotalBytes ?? 0, tuning)
+    : tuning.targetPartitionBytes;
   await runBounded(
     [...copy.collectionsToPlan],
     tuning.copyConcurrency,
@@ -51,7 +57,7 @@ export const planning: Step = async (context) => {
       const partitions = await catalogCalls.planPartitions({
         direction: context.direction,
         collection,
-        targetPartitionBytes: tuning.targetPartitionBytes,
+        targetPartitionBytes,
       });
       copy.pendingPartitions = [...copy.pendingPartitions, ...partitions];
       notePlannedPartitions(context, partitions);

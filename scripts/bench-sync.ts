@@ -112,10 +112,14 @@ function doc(i: number): Document {
   };
 }
 
-async function seed(client: MongoClient): Promise<void> {
-  for (let c = 0; c < COLLECTIONS; c++) {
+async function seed(
+  client: MongoClient,
+  collections = COLLECTIONS,
+  docsPerCollection = DOCS_PER_COLLECTION,
+): Promise<void> {
+  for (let c = 0; c < collections; c++) {
     const coll = client.db('bench').collection<any>(`c${c}`);
-    for (let i = 0; i < DOCS_PER_COLLECTION; i += 1000) {
+    for (let i = 0; i < docsPerCollection; i += 1000) {
       await coll.insertMany(Array.from({ length: 1000 }, (_, j) => doc(i + j)));
     }
   }
@@ -125,10 +129,14 @@ async function dropUserData(client: MongoClient): Promise<void> {
   await client.db('bench').dropDatabase();
 }
 
-async function baselineCopy(source: MongoClient, destination: MongoClient): Promise<number> {
+async function baselineCopy(
+  source: MongoClient,
+  destination: MongoClient,
+  collections = COLLECTIONS,
+): Promise<number> {
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: COLLECTIONS }, async (_, c) => {
+    Array.from({ length: collections }, async (_, c) => {
       const from = source.db('bench').collection(`c${c}`);
       const to = destination.db('bench').collection(`c${c}`);
       let batch: Document[] = [];
@@ -213,6 +221,87 @@ async function baselineApply(
   await flush();
   await stream.close();
   return (performance.now() - started) / 1000;
+}
+
+/** Every command a copy sends, held on the server as a distant cluster would hold it (mongod's failCommand). */
+const HELD_COMMANDS = [
+  'find',
+  'getMore',
+  'killCursors',
+  'insert',
+  'update',
+  'delete',
+  'aggregate',
+  'count',
+  'distinct',
+  'listDatabases',
+  'listCollections',
+  'listIndexes',
+  'create',
+  'createIndexes',
+  'collMod',
+  'drop',
+  'dropDatabase',
+  'setUserWriteBlockMode',
+  'ping',
+  'endSessions',
+];
+
+async function holdEveryCommand(client: MongoClient, ms: number): Promise<void> {
+  await client.db('admin').command({
+    configureFailPoint: 'failCommand',
+    mode: ms > 0 ? 'alwaysOn' : 'off',
+    data: { failCommands: HELD_COMMANDS, blockConnection: true, blockTimeMS: ms },
+  });
+}
+
+/**
+ * The copy over a slow link: every command held 20 ms on both clusters, the naive one-cursor-per-
+ * collection copy against the service's (default tuning, verifier off), on clusters of their own.
+ */
+async function slowLinkCopy(temporalAddress: string, collections: number, docsPerCollection: number) {
+  const [slow0, slow1] = await Promise.all([startEmulatorProcess('slow0'), startEmulatorProcess('slow1')]);
+  const source = await MongoClient.connect(slow0.uri);
+  const destination = await MongoClient.connect(slow1.uri);
+  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  try {
+    await seed(source, collections, docsPerCollection);
+    await Promise.all([holdEveryCommand(source, 20), holdEveryCommand(destination, 20)]);
+    const naiveSeconds = await baselineCopy(source, destination, collections);
+    await dropUserData(destination);
+    const id = `bench-slow-${collections}`;
+    const config = parseServiceConfig([
+      ...['--cluster0', slow0.uri, '--cluster1', slow1.uri, '--port', '0', '--id', id],
+      ...['--temporal-address', temporalAddress, '--verbosity', 'ERROR'],
+    ]);
+    service = await startService(config);
+    const api = service.apiUrl;
+    const started = performance.now();
+    await fetch(`${api}/api/v1/start`, {
+      method: 'POST',
+      body: JSON.stringify({ source: 'cluster0', destination: 'cluster1', verification: { enabled: false } }),
+    });
+    for (;;) {
+      const { progress } = (await (await fetch(`${api}/api/v1/progress`)).json()) as { progress: Document };
+      if (progress.info === 'change event application') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const serviceSeconds = (performance.now() - started) / 1000;
+    const connection = await Connection.connect({ address: temporalAddress });
+    await new Client({ connection }).workflow.getHandle(syncWorkflowId(config)).terminate('bench: measured');
+    await connection.close();
+    const megabytes = Math.round((collections * docsPerCollection) / 1000);
+    return (
+      `copy over a slow link (20 ms on every command), ${collections} × ${megabytes / collections} MB: ` +
+      `service ${serviceSeconds.toFixed(1)} s vs naive ${naiveSeconds.toFixed(1)} s: ` +
+      `${(naiveSeconds / serviceSeconds).toFixed(2)}x (aim >= 4x)`
+    );
+  } finally {
+    await service?.stop();
+    await Promise.allSettled([source.close(), destination.close()]);
+    slow0.child.kill('SIGTERM');
+    slow1.child.kill('SIGTERM');
+  }
 }
 
 async function main(): Promise<void> {
@@ -412,6 +501,11 @@ async function main(): Promise<void> {
     report(
       `worker (this process) peak resident memory: ${Math.round(peakRss / 1048576)} MB for ${totalDocs} documents`,
     );
+    // Over a slow link: four 25 MB collections, then one of 100 MB (BENCH_SLOW_LINK=0 skips it).
+    if (process.env.BENCH_SLOW_LINK !== '0') {
+      report(await slowLinkCopy(temporal.address, 4, 25_000));
+      report(await slowLinkCopy(temporal.address, 1, 100_000));
+    }
     console.log('\nsummary\n' + lines.join('\n'));
   } finally {
     await service?.stop();

@@ -69,7 +69,7 @@ export function toTimestamp(time: OperationTime): Timestamp {
 export class VerifierStore {
   private readonly suspects: Collection<Suspect>;
   private readonly mismatches: Collection<MismatchRecord>;
-  private readonly partitions: Collection<{ _id: string; reads: number }>;
+  private readonly partitions: Collection<{ _id: string; reads: number; hashed?: number }>;
 
   constructor(destination: MongoClient) {
     const db = destination.db(METADATA_DATABASE);
@@ -196,6 +196,11 @@ export class VerifierStore {
   /** Counts a partition's hashing pass (a crash test asserts hashed partitions are not read again). */
   async countPartitionRead(partitionId: string): Promise<void> {
     await this.partitions.updateOne({ _id: partitionId }, { $inc: { reads: 1 } }, { upsert: true });
+  }
+
+  /** Counts a partition's hashing pass that reached its end. */
+  async countPartitionHashed(partitionId: string): Promise<void> {
+    await this.partitions.updateOne({ _id: partitionId }, { $inc: { hashed: 1 } }, { upsert: true });
   }
 }
 

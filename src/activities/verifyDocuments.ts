@@ -231,6 +231,7 @@ export async function verifyPartition(
     progress.segment = segment + 1;
     progress.lastId = null;
   }
+  await store.countPartitionHashed(partition.id);
   return {
     sourceDocuments: progress.sourceDocuments,
     destinationDocuments: progress.destinationDocuments,

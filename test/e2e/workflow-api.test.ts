@@ -273,12 +273,19 @@ function syncHarness(id: string, clusters: FakeClusters, tuning: Partial<SyncTun
   afterAll(() => service?.stop(), 60_000);
 
   async function call(path: string, body?: string, contentType = 'application/json'): Promise<ApiAnswer> {
-    const response = await fetch(`${service.apiUrl}/api/v1/${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? {} : { 'content-type': contentType },
-      body,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    const started = Date.now();
+    try {
+      const response = await fetch(`${service.apiUrl}/api/v1/${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: body === undefined ? {} : { 'content-type': contentType },
+        body,
+        // A call that never answers fails here, naming itself, not as the test's timeout.
+        signal: AbortSignal.timeout(90_000),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    } catch (err) {
+      throw new Error(`${path} ${body ?? ''} got no answer in ${Date.now() - started} ms: ${String(err)}`);
+    }
   }
 
   const post = (path: string, body: unknown = {}) => call(path, JSON.stringify(body));

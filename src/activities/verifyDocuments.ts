@@ -287,8 +287,8 @@ async function repair(
   });
 }
 
-function groupByNamespace(suspects: Suspect[]): Map<string, Suspect[]> {
-  const groups = new Map<string, Suspect[]>();
+export function groupByNamespace<T extends { ns: string }>(suspects: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
   for (const suspect of suspects) {
     const group = groups.get(suspect.ns) ?? [];
     group.push(suspect);

@@ -14,10 +14,10 @@ import type { ClusterClients } from './clusters';
 import type { CollectChangesInput, CollectChangesResult, OperationTime, StreamPosition } from './contract';
 import { EXACT_TYPES } from './bsonOptions';
 import { activityContext } from './context';
-import { isCrudEvent, toOperationTime } from './changeEvents';
+import { compareOperationTimes, isCrudEvent, toOperationTime } from './changeEvents';
 import { compileNamespaceFilter, METADATA_DATABASE, type CompiledNamespaceFilter } from './namespaces';
 import { currentOperationTime } from './operationTime';
-import { readVersions, sameVersion } from './verifyDocuments';
+import { groupByNamespace, readVersions, sameVersion } from './verifyDocuments';
 import { documentKey, VerifierStore, type NamespacedId } from './verifierStore';
 
 const MAX_EVENTS_PER_PASS = 20_000;
@@ -89,35 +89,26 @@ async function compareTouched(
   touched: NamespacedId[],
   sourceNow: OperationTime,
 ): Promise<void> {
-  const latest = new Map<string, NamespacedId>();
+  const latest = new Map<string, NamespacedId & { key: string }>();
   for (const document of touched) {
     const key = documentKey(document.ns, document.id);
     const seen = latest.get(key);
     const at = document.at ?? sourceNow;
-    if (!seen || compareTimes(at, seen.at ?? sourceNow) > 0) latest.set(key, { ...document, at });
-  }
-  const byNamespace = new Map<string, Array<[string, NamespacedId]>>();
-  for (const entry of latest) {
-    const group = byNamespace.get(entry[1].ns) ?? [];
-    group.push(entry);
-    byNamespace.set(entry[1].ns, group);
+    if (!seen || compareOperationTimes(at, seen.at ?? sourceNow) > 0)
+      latest.set(key, { ...document, at, key });
   }
   const differing: NamespacedId[] = [];
-  for (const [ns, group] of byNamespace) {
-    const ids = group.map(([, document]) => document.id);
+  for (const [ns, group] of groupByNamespace([...latest.values()])) {
+    const ids = group.map((document) => document.id);
     const [onSource, onDestination] = await Promise.all([
       readVersions(source, ns, ids),
       readVersions(destination, ns, ids),
     ]);
-    for (const [key, document] of group) {
+    for (const { key, ...document } of group) {
       if (!sameVersion(onSource.get(key) ?? null, onDestination.get(key) ?? null)) differing.push(document);
     }
   }
   await store.addSuspects(differing, sourceNow);
-}
-
-function compareTimes(a: OperationTime, b: OperationTime): number {
-  return a.t !== b.t ? a.t - b.t : a.i - b.i;
 }
 
 /**

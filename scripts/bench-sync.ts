@@ -223,6 +223,14 @@ async function baselineApply(
   return (performance.now() - started) / 1000;
 }
 
+/** A service of the bench: API on a free port, errors only in the log. */
+function benchServiceConfig(cluster0: string, cluster1: string, id: string, temporalAddress: string) {
+  return parseServiceConfig([
+    ...['--cluster0', cluster0, '--cluster1', cluster1, '--port', '0', '--id', id],
+    ...['--temporal-address', temporalAddress, '--verbosity', 'ERROR'],
+  ]);
+}
+
 /** Every command a copy sends, held on the server as a distant cluster would hold it (mongod's failCommand). */
 const HELD_COMMANDS = [
   'find',
@@ -270,10 +278,7 @@ async function slowLinkCopy(temporalAddress: string, collections: number, docsPe
     const naiveSeconds = await baselineCopy(source, destination, collections);
     await dropUserData(destination);
     const id = `bench-slow-${collections}`;
-    const config = parseServiceConfig([
-      ...['--cluster0', slow0.uri, '--cluster1', slow1.uri, '--port', '0', '--id', id],
-      ...['--temporal-address', temporalAddress, '--verbosity', 'ERROR'],
-    ]);
+    const config = benchServiceConfig(slow0.uri, slow1.uri, id, temporalAddress);
     service = await startService(config);
     const api = service.apiUrl;
     const started = performance.now();
@@ -332,20 +337,7 @@ async function main(): Promise<void> {
     await dropUserData(destination);
 
     const serviceConfig = (id: string) =>
-      parseServiceConfig([
-        '--cluster0',
-        cluster0.uri,
-        '--cluster1',
-        cluster1.uri,
-        '--port',
-        '0',
-        '--id',
-        id,
-        '--temporal-address',
-        temporal.address,
-        '--verbosity',
-        'ERROR',
-      ]);
+      benchServiceConfig(cluster0.uri, cluster1.uri, id, temporal.address);
     const startBenchService = (id: string) =>
       startService(serviceConfig(id), {
         tuning: {

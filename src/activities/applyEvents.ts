@@ -26,6 +26,8 @@ import { isChangeStreamHistoryLost } from './serverErrors';
 
 const LANES = 8;
 const FLUSH_THRESHOLD = 2000;
+/** An event waits at most this long for others to share its write while no write runs (lag). */
+const FLUSH_AFTER_MS = 20;
 const MAX_AWAIT_MS = 500;
 
 /** Heartbeat details of an apply batch: the checkpoint a retry resumes from. */
@@ -91,7 +93,7 @@ export async function applyChanges(
     namespaces,
     buildIndexes: input.options?.buildIndexes ?? 'afterDataCopy',
   };
-  const applier = new LaneApplier(source, destination, LANES, FLUSH_THRESHOLD);
+  const applier = new LaneApplier(source, destination, LANES, FLUSH_THRESHOLD, FLUSH_AFTER_MS);
   const startToken = isApplyProgress(context.heartbeatDetails)
     ? context.heartbeatDetails.resumeToken
     : input.resumeToken;

@@ -1,16 +1,11 @@
-import {
-  BSON,
-  MongoBulkWriteError,
-  type AnyBulkWriteOperation,
-  type Collection,
-  type Document,
-} from 'mongodb';
+import { type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
 import type { ClusterClients } from './clusters';
 import type { CopyPartitionInput, CopyPartitionResult, Partition } from './contract';
-import { EXACT_TYPES } from './bsonOptions';
 import { activityContext } from './context';
 import { decodeBound, encodeBound, partitionIdCondition } from './idBounds';
-import { isDuplicateKey, writeErrorsOf } from './serverErrors';
+import { decodeDocument, rawId } from './rawDocuments';
+import { insertRawDocuments } from './rawInsert';
+import { isDuplicateKey } from './serverErrors';
 
 const DEFAULT_BATCH_DOCUMENTS = 1000;
 /** Leaves room under the server's 48000000-byte message limit and keeps each write well below it. */
@@ -39,22 +34,26 @@ export function partitionFilter(partition: Partition, resumeAfter: string | null
 }
 
 /**
- * Writes one batch so that a retried partition neither duplicates nor loses documents: documents
- * that already exist (a previous attempt, or a change event) are replaced by the copied version.
+ * Writes one batch, as the bytes it was read as, so that a retried partition neither duplicates nor
+ * loses documents: documents that already exist (a previous attempt, or a change event) are
+ * replaced by the copied version.
  */
-async function writeBatch(destination: Collection, documents: Document[]): Promise<void> {
-  try {
-    await destination.insertMany(documents, { ordered: false, bypassDocumentValidation: true });
-  } catch (error) {
-    if (!(error instanceof MongoBulkWriteError)) throw error;
-    const writeErrors = writeErrorsOf(error);
-    if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKey)) throw error;
-    const replacements: AnyBulkWriteOperation[] = writeErrors.map((writeError) => {
-      const document = documents[writeError.index];
-      return { replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } };
-    });
-    await destination.bulkWrite(replacements, { ordered: false, bypassDocumentValidation: true });
+async function writeBatch(destination: Db, coll: string, documents: Uint8Array[]): Promise<void> {
+  const writeErrors = await insertRawDocuments(destination, coll, documents);
+  if (writeErrors.length === 0) return;
+  const unexpected = writeErrors.find((writeError) => !isDuplicateKey(writeError));
+  if (unexpected) {
+    throw new Error(
+      `copy into ${destination.databaseName}.${coll} failed: ${unexpected.errmsg ?? 'write error'} (code ${unexpected.code})`,
+    );
   }
+  const replacements: AnyBulkWriteOperation[] = writeErrors.map((writeError) => {
+    const document = decodeDocument(documents[writeError.index]);
+    return { replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } };
+  });
+  await destination
+    .collection(coll)
+    .bulkWrite(replacements, { ordered: false, bypassDocumentValidation: true });
 }
 
 export async function copyPartition(
@@ -74,7 +73,7 @@ export async function copyPartition(
     partitionId: partition.id,
   };
   const source = clusters.get(direction.source).db(partition.db).collection(partition.coll);
-  const destination = clusters.get(direction.destination).db(partition.db).collection(partition.coll);
+  const destination = clusters.get(direction.destination).db(partition.db);
   const batchDocuments = input.batchSize ?? DEFAULT_BATCH_DOCUMENTS;
 
   const cursor = partition.naturalOrder
@@ -86,7 +85,7 @@ export async function copyPartition(
   const closeOnCancel = () => void cursor.close().catch(() => undefined);
   context.cancellationSignal?.addEventListener('abort', closeOnCancel);
 
-  let batch: Document[] = [];
+  let batch: Uint8Array[] = [];
   let batchBytes = 0;
   // One write in flight while the next batch is read: the source's reads and the destination's
   // writes overlap. Writes stay in order, and the checkpoint only moves after a write completes.
@@ -98,10 +97,10 @@ export async function copyPartition(
     batch = [];
     batchBytes = 0;
     if (inFlight.write) await inFlight.write;
-    inFlight.write = writeBatch(destination, documents).then(() => {
+    inFlight.write = writeBatch(destination, partition.coll, documents).then(() => {
       progress.documentsCopied += documents.length;
       progress.bytesCopied += bytes;
-      if (!partition.naturalOrder) progress.lastId = encodeBound(documents[documents.length - 1]._id);
+      if (!partition.naturalOrder) progress.lastId = encodeBound(rawId(documents[documents.length - 1]));
       context.heartbeat(progress);
     });
     // Observed here so a failure surfaces at the next await, not as an unhandled rejection.
@@ -111,13 +110,12 @@ export async function copyPartition(
   try {
     for await (const raw of cursor) {
       context.throwIfCancelled();
-      const bytes = raw as unknown as Uint8Array; // `raw: true` yields each document's BSON bytes
-      // Read raw, so each document's size comes with it instead of being measured again.
+      // `raw: true` yields each document's BSON bytes: they are written as read, never decoded.
+      const bytes = raw as unknown as Uint8Array;
       const size = bytes.length;
-      const document = BSON.deserialize(bytes, EXACT_TYPES);
       if (batch.length > 0 && (batch.length >= batchDocuments || batchBytes + size > MAX_BATCH_BYTES))
         await flush();
-      batch.push(document);
+      batch.push(bytes);
       batchBytes += size;
     }
     context.throwIfCancelled();

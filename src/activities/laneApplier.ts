@@ -23,18 +23,25 @@ interface PendingEvent {
 /**
  * Applies CRUD events on N lanes in parallel: a document's events always share a lane and keep
  * their order; lanes are flushed together, so after `flush()` every added event is applied.
+ *
+ * Events are written when `flushThreshold` are waiting, or, while no write runs, once the oldest
+ * has waited `maxDelayMs`: under a light load each event is written within milliseconds (lag),
+ * under a heavy one events gather while the previous write runs (throughput).
  */
 export class LaneApplier {
   private readonly lanes: PendingEvent[][];
   private sequence = 0;
   private pending = 0;
+  private oldestPendingAt = 0;
   private applying: Promise<void> | null = null;
+  private writing = false;
 
   constructor(
     private readonly source: MongoClient,
     private readonly destination: MongoClient,
     laneCount: number,
     private readonly flushThreshold: number,
+    private readonly maxDelayMs = Number.POSITIVE_INFINITY,
   ) {
     this.lanes = Array.from({ length: laneCount }, () => []);
   }
@@ -42,6 +49,7 @@ export class LaneApplier {
   async add(event: CrudEvent): Promise<void> {
     const { ns, documentKey } = event;
     const lane = laneOf(`${ns.db}.${ns.coll}`, documentKey, this.lanes.length);
+    if (this.pending === 0) this.oldestPendingAt = Date.now();
     this.lanes[lane].push({
       sequence: this.sequence++,
       db: ns.db,
@@ -50,7 +58,8 @@ export class LaneApplier {
       writes: crudWrites(event),
     });
     this.pending += 1;
-    if (this.pending >= this.flushThreshold) await this.startApplying();
+    const waitedLongEnough = !this.writing && Date.now() - this.oldestPendingAt >= this.maxDelayMs;
+    if (this.pending >= this.flushThreshold || waitedLongEnough) await this.startApplying();
   }
 
   /** Applies every added event; when it returns, all of them are on the destination. */
@@ -75,9 +84,13 @@ export class LaneApplier {
     if (this.applying) await this.applying;
     const lanes = this.lanes.map((lane) => lane.splice(0, lane.length));
     this.pending = 0;
+    this.writing = true;
     this.applying = this.applyLanes(lanes);
+    const written = () => {
+      this.writing = false;
+    };
     // Observed here so a failure surfaces at the next await, not as an unhandled rejection.
-    this.applying.catch(() => undefined);
+    this.applying.then(written, written);
   }
 
   private async applyLanes(lanes: PendingEvent[][]): Promise<void> {

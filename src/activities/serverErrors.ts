@@ -1,6 +1,6 @@
 // The server errors the activities act on, by name (modelled on the Node driver's src/error.ts).
 // Every other activity module asks these predicates instead of comparing codes itself.
-import { MongoBulkWriteError, MongoServerError } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Document } from 'mongodb';
 
 /** Server error codes (src/mongo/base/error_codes.yml in the server's source). */
 export const SERVER_ERROR_CODES = Object.freeze({
@@ -54,6 +54,17 @@ export function writeErrorsOf(error: MongoBulkWriteError): ServerWriteError[] {
     .sort((a, b) => a.index - b.index);
 }
 
+/** The write errors in a write command's reply (ok: 1 with `writeErrors`), sorted by index. */
+export function writeErrorsOfReply(reply: Document): ServerWriteError[] {
+  const writeErrors: unknown[] = Array.isArray(reply.writeErrors) ? reply.writeErrors : [];
+  return writeErrors
+    .map((writeError) => {
+      const { index, errmsg } = writeError as { index?: unknown; errmsg?: string };
+      return new ServerWriteError(Number(index), serverErrorCode(writeError) ?? Number.NaN, errmsg);
+    })
+    .sort((a, b) => a.index - b.index);
+}
+
 /** The code of an error the server reported (a command's error or one write error), else undefined. */
 function reportedCode(error: unknown): number | undefined {
   if (error instanceof ServerWriteError) return error.code;
@@ -76,12 +87,12 @@ export function isNamespaceExists(error: unknown): boolean {
   return reportedCode(error) === SERVER_ERROR_CODES.NamespaceExists;
 }
 
-/** A write violated a unique index (`_id` or another). */
 /** A user write refused because user write blocking is on (setUserWriteBlockMode). */
 export function isUserWritesBlocked(error: unknown): boolean {
   return reportedCode(error) === SERVER_ERROR_CODES.UserWritesBlocked;
 }
 
+/** A write violated a unique index (`_id` or another). */
 export function isDuplicateKey(error: unknown): boolean {
   return reportedCode(error) === SERVER_ERROR_CODES.DuplicateKey;
 }

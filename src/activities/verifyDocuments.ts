@@ -16,9 +16,9 @@ import { EXACT_TYPES } from './bsonOptions';
 import { activityContext } from './context';
 import { bracketOf, decodeBound, encodeBound, partitionIdCondition, TYPE_BRACKETS } from './idBounds';
 import { currentOperationTime } from './operationTime';
+import { rawId } from './rawDocuments';
 import {
   documentKey,
-  rawId,
   toTimestamp,
   versionHash,
   VerifierStore,

@@ -1,14 +1,16 @@
 // The lane applier's duplicate-key replay, through applyChanges in Temporal's MockActivityEnvironment
 // against two emulated clusters: when the destination keeps a unique index, events of different
 // documents applied on parallel lanes can collide on it in an order the source never had; the stalled
-// events are replayed in stream order and the destination ends in the source's state.
+// events are replayed in stream order and the destination ends in the source's state. And its flush
+// policy: an event waits for company only a few milliseconds while no write runs.
 import { EJSON } from 'bson';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Int32, type CommandSucceededEvent, type Collection, type Document } from 'mongodb';
 import { ClusterClients } from '../../../src/activities';
 import { applyChanges } from '../../../src/activities/applyEvents';
 import { EXACT_TYPES } from '../../../src/activities/bsonOptions';
-import { laneOf } from '../../../src/activities/changeEvents';
+import { laneOf, type CrudEvent } from '../../../src/activities/changeEvents';
+import { LaneApplier } from '../../../src/activities/laneApplier';
 import type {
   ApplyChangesInput,
   ApplyChangesResult,
@@ -150,4 +152,49 @@ describe('lane applier duplicate-key replay', () => {
       );
     },
   );
+});
+
+describe('lane applier flush policy', () => {
+  let source: TestCluster;
+  let destination: TestCluster;
+
+  beforeAll(async () => {
+    [source, destination] = await Promise.all([startTestCluster('flushSrc'), startTestCluster('flushDst')]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([stopTestCluster(source), stopTestCluster(destination)]);
+  });
+
+  const insert = (coll: string, n: number) =>
+    ({
+      operationType: 'insert',
+      ns: { db: 'lanes', coll },
+      documentKey: { _id: new Int32(n) },
+      fullDocument: { _id: new Int32(n), n: new Int32(n) },
+    }) as unknown as CrudEvent;
+  const landed = (coll: string) => destination.admin.db('lanes').collection(coll).countDocuments();
+
+  test('an event that waited the delay while no write ran is written without a flush', async () => {
+    const applier = new LaneApplier(source.admin, destination.admin, LANES, 1000, 20);
+    await applier.add(insert('timely', 1));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await applier.add(insert('timely', 2));
+    const deadline = Date.now() + 5000;
+    while ((await landed('timely')) < 2 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await landed('timely')).toBe(2);
+    await applier.flush();
+  });
+
+  test('without a delay, events wait for the threshold or a flush', async () => {
+    const applier = new LaneApplier(source.admin, destination.admin, LANES, 1000);
+    await applier.add(insert('batched', 1));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await applier.add(insert('batched', 2));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await landed('batched')).toBe(0);
+    await applier.flush();
+    expect(await landed('batched')).toBe(2);
+  });
 });

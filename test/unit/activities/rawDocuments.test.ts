@@ -1,8 +1,9 @@
-// The verifier's document keys: a document's `_id` read from its bytes must equal the one a full
-// decode gives, for every `_id` type and for documents that do not lead with `_id`.
+// A document's `_id` read from its bytes (the copy's checkpoint, the verifier's document keys) must
+// equal the one a full decode gives, for every `_id` type and for documents that do not lead with `_id`.
 import { BSON, Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'mongodb';
 import { EXACT_TYPES } from '../../../src/activities/bsonOptions';
-import { documentKey, rawId } from '../../../src/activities/verifierStore';
+import { rawId } from '../../../src/activities/rawDocuments';
+import { documentKey } from '../../../src/activities/verifierStore';
 
 describe('rawId', () => {
   const ids: unknown[] = [

@@ -16,41 +16,57 @@ function inBracket(types: readonly string[], range: Document = {}): Document {
 
 /** The type brackets present among the collection's `_id`s, each with its smallest `_id`, in `_id` order. */
 async function findBrackets(collection: Collection, estimatedDocuments: number): Promise<BracketExtent[]> {
+  // One probe per bracket, all at once: a distant cluster costs one round trip, not one per bracket.
+  const firsts = await Promise.all(
+    TYPE_BRACKETS.map((types) =>
+      collection.findOne(inBracket(types), {
+        ...EXACT_TYPES,
+        sort: { _id: 1 },
+        projection: { _id: 1 },
+        hint: { _id: 1 },
+      }),
+    ),
+  );
   const present: BracketExtent[] = [];
-  for (const types of TYPE_BRACKETS) {
-    const first = await collection.findOne(inBracket(types), {
-      ...EXACT_TYPES,
-      sort: { _id: 1 },
-      projection: { _id: 1 },
-      hint: { _id: 1 },
-    });
-    if (first) present.push({ types, min: first._id, documents: 0 });
-  }
+  firsts.forEach((first, index) => {
+    if (first) present.push({ types: TYPE_BRACKETS[index], min: first._id, documents: 0 });
+  });
   if (present.length === 1) {
     present[0].documents = estimatedDocuments;
   } else {
-    for (const bracket of present) {
-      bracket.documents = await collection.countDocuments(inBracket(bracket.types));
-    }
+    const counts = await Promise.all(
+      present.map((bracket) => collection.countDocuments(inBracket(bracket.types))),
+    );
+    counts.forEach((count, index) => (present[index].documents = count));
   }
   return present;
 }
+
+/** Split points probed at once: each probe skips further from the same start (the server walks more keys, in one round trip). */
+const SPLIT_PROBES_AT_ONCE = 8;
 
 /** Split points inside one bracket, every `step` documents in `_id` order, found by skipping along the index. */
 async function findSplitPoints(collection: Collection, bracket: BracketExtent, step: number, parts: number) {
   const points: unknown[] = [];
   let from = bracket.min;
-  for (let part = 1; part < parts; part++) {
-    const [next] = await collection
-      .find(inBracket(bracket.types, { $gte: from }), { ...EXACT_TYPES, projection: { _id: 1 } })
-      .sort({ _id: 1 })
-      .hint({ _id: 1 })
-      .skip(step)
-      .limit(1)
-      .toArray();
-    if (!next) break;
-    points.push(next._id);
-    from = next._id;
+  while (points.length < parts - 1) {
+    const probes = Math.min(SPLIT_PROBES_AT_ONCE, parts - 1 - points.length);
+    const found = await Promise.all(
+      Array.from({ length: probes }, (_, k) =>
+        collection
+          .find(inBracket(bracket.types, { $gte: from }), { ...EXACT_TYPES, projection: { _id: 1 } })
+          .sort({ _id: 1 })
+          .hint({ _id: 1 })
+          .skip(step * (k + 1))
+          .limit(1)
+          .toArray()
+          .then(([next]) => next ?? null),
+      ),
+    );
+    const ends = found.findIndex((next) => next === null);
+    for (const next of ends === -1 ? found : found.slice(0, ends)) points.push(next!._id);
+    if (ends !== -1) break;
+    from = points[points.length - 1];
   }
   return points;
 }

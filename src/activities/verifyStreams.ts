@@ -36,7 +36,13 @@ async function collect(
 ): Promise<Collected> {
   const context = activityContext();
   const resumeAfter = position.token === null ? undefined : (EJSON.parse(position.token) as ResumeToken);
-  const stream = client.watch([{ $match: { 'ns.db': { $ne: METADATA_DATABASE } } }], {
+  // Only which document an event touched, and when: the documents themselves are compared later,
+  // so a full document or update description would be read and decoded for nothing.
+  const pipeline = [
+    { $match: { 'ns.db': { $ne: METADATA_DATABASE } } },
+    { $project: { operationType: 1, ns: 1, documentKey: 1, clusterTime: 1 } },
+  ];
+  const stream = client.watch(pipeline, {
     ...EXACT_TYPES,
     ...(resumeAfter !== undefined
       ? { resumeAfter }

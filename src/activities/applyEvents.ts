@@ -103,6 +103,8 @@ export async function applyChanges(
   context.cancellationSignal?.addEventListener('abort', closeOnCancel);
 
   const deadline = Date.now() + input.maxDurationMs;
+  /** The last token heartbeated: every event before it is applied. */
+  let checkpoint: string | null = startToken;
   let eventsRead = 0;
   let crudEventsApplied = 0;
   let ddlEventsApplied = 0;
@@ -115,6 +117,9 @@ export async function applyChanges(
       const event = await stream.tryNext();
       if (event) {
         eventsRead += 1;
+        // A busy stream heartbeats too (the checkpoint unchanged): a cancellation (pause, commit)
+        // arrives with a heartbeat's answer. The SDK throttles what reaches the server.
+        if (eventsRead % 100 === 0) context.heartbeat(checkpoint ? { resumeToken: checkpoint } : undefined);
         if (event.clusterTime) highWater = laterOf(highWater, toOperationTime(event.clusterTime));
         if (isCrudEvent(event)) {
           if (namespaces.includes(event.ns.db, event.ns.coll)) {
@@ -129,8 +134,10 @@ export async function applyChanges(
       } else {
         // Idle: everything up to the stream's high-water mark has been seen; checkpoint it.
         await applier.flush();
-        if (stream.resumeToken)
-          context.heartbeat({ resumeToken: EJSON.stringify(stream.resumeToken, { relaxed: false }) });
+        if (stream.resumeToken) {
+          checkpoint = EJSON.stringify(stream.resumeToken, { relaxed: false });
+          context.heartbeat({ resumeToken: checkpoint });
+        }
       }
       highWater = laterOf(highWater, resumeTokenTime(stream.resumeToken));
       if (stopAt && highWater && compareOperationTimes(highWater, stopAt) >= 0) {

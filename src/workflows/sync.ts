@@ -11,6 +11,7 @@ import {
   isCancellation,
   log,
   makeContinueAsNewFunc,
+  patched,
   setHandler,
   upsertMemo,
   uuid4,
@@ -46,6 +47,7 @@ import {
 } from './state';
 import { COMMANDS, PHASES, commandRejection, targetStatus, type SyncPhase } from './stateTable';
 import { STEPS, type RunningPhase, type StepContext } from './steps';
+import { INTERRUPT_APPLY_ON_COMMIT } from './steps/changeEvents';
 
 const MAX_WARNINGS = 20;
 
@@ -85,7 +87,8 @@ class SyncRun {
   /** Whether a pause arrived while the current step ran (it is then cancelled, not failed). */
   private pausedDuringStep = false;
   private commandInFlight: SyncCommand | null = null;
-  private copyScope: CancellationScope | null = null;
+  /** The running step's work that a pause (and, for change event application, a commit) cancels. */
+  private cancellableScope: CancellationScope | null = null;
   private finished = false;
   private lastPublished = '';
 
@@ -168,7 +171,11 @@ class SyncRun {
       case 'resume':
         return this.resume();
       case 'commit':
-        return this.follow('commit');
+        this.follow('commit');
+        // An apply batch in flight would hold the commit until its time is up: it stops now instead,
+        // and the drain applies from the last checkpoint (events applied twice end the same).
+        if (patched(INTERRUPT_APPLY_ON_COMMIT)) this.cancellableScope?.cancel();
+        return;
       case 'reverse':
         return this.reverse();
       case 'reset':
@@ -228,7 +235,7 @@ class SyncRun {
   private async pause(): Promise<void> {
     this.pausedDuringStep = this.stepInFlight;
     this.follow('pause');
-    this.copyScope?.cancel();
+    this.cancellableScope?.cancel();
     // Answer once the in-flight step has stopped at a durable point.
     await condition(() => !this.stepInFlight);
   }
@@ -333,7 +340,7 @@ class SyncRun {
       const pausedAway = this.pausedDuringStep || this.state.status !== status;
       if (!(isCancellation(err) && pausedAway)) this.recordError(phase, err);
     } finally {
-      this.copyScope = null;
+      this.cancellableScope = null;
       this.stepInFlight = false;
     }
   }
@@ -435,7 +442,7 @@ class SyncRun {
       },
       syncRef: () => this.syncRef(),
       publish: () => this.publish(),
-      setCancellableScope: (scope) => (this.copyScope = scope),
+      setCancellableScope: (scope) => (this.cancellableScope = scope),
       shouldStopFanOut: () => this.state.status !== 'RUNNING' || workflowInfo().continueAsNewSuggested,
     };
   }

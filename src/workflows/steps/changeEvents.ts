@@ -1,6 +1,6 @@
 // Change event application: one bounded batch per step, with the cluster pings, the lag and
 // catch-up estimate, and (during a commit) the drain's watch.
-import { sleep } from '@temporalio/workflow';
+import { CancellationScope, patched, sleep } from '@temporalio/workflow';
 import type { ApplyChangesResult } from '../../activities/contract';
 import { CLUSTER_NAMES, type OperationTime } from '../../domain';
 import { longCalls, pingCalls } from '../activityProxies';
@@ -64,11 +64,28 @@ export async function applyChangeBatch(
   return result;
 }
 
+/** Patch: a commit (or pause) cancels the apply batch in flight instead of waiting for its end. */
+export const INTERRUPT_APPLY_ON_COMMIT = 'interrupt-apply-batch-on-commit';
+
 /** Runs until a command (commit, pause) moves the sync on. */
 export const changeEvents: Step = async (context) => {
   await pingIfDue(context);
   // The verifier hashes and rechecks beside the batch (nothing for a sync without verification).
-  const [applied] = await Promise.all([applyChangeBatch(context), verifierWork(context)]);
-  noteApplied(context, applied.appliedThrough);
+  const batch = () => Promise.all([applyChangeBatch(context), verifierWork(context)]);
+  if (!patched(INTERRUPT_APPLY_ON_COMMIT)) {
+    const [applied] = await batch();
+    noteApplied(context, applied.appliedThrough);
+    return 'again';
+  }
+  const scope = new CancellationScope();
+  context.setCancellableScope(scope);
+  // Both activities end (cancelled ones included) before the step does: nothing of this batch
+  // still writes while the next step runs.
+  const [applied, verified] = await scope.run(() =>
+    Promise.allSettled([applyChangeBatch(context), verifierWork(context)]),
+  );
+  if (applied.status === 'rejected') throw applied.reason;
+  if (verified.status === 'rejected') throw verified.reason;
+  noteApplied(context, applied.value.appliedThrough);
   return 'again';
 };

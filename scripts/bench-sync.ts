@@ -1,13 +1,17 @@
-// `npm run bench`: the sync service against a plain-driver baseline on the same emulated clusters.
-//   copy:  200k documents of ~1 KB in 4 collections; baseline = one cursor per collection into
-//          insertMany batches of 1,000; service = /start until change event application begins,
-//          with the verifier off (a sync of its own, then cleared away).
+// `npm run bench`: the sync service against plain-driver baselines on the same emulated clusters,
+// each ratio printed beside its aim (issue 11).
+//   copy:  200k documents of ~1 KB in 4 collections. Baselines: naive = one cursor per collection
+//          into insertMany batches of 1,000; strong = raw reads, 4 insertion workers per collection,
+//          batches of 1,000. Service = /start until change event application, verifier off (a sync
+//          of its own). CPU seconds per 100k documents of the worker (this process) and baselines.
 //   verifier: the same copy with the verifier on, until initial hashing is done, against the
-//          copy with it off; CPU seconds of the worker (this process) and of both emulators.
-//   apply: a backlog of inserts and updates written while the sync is paused; baseline = watch()
-//          into bulkWrite; service = /resume until the backlog is applied.
-//   lag:   a steady 2,000 writes/s for 20 s while the sync runs; lag sampled from /progress.
-//   commit: /commit until COMMITTED once lag is near zero.
+//          copy with it off; CPU seconds of the worker and of both emulators.
+//   apply: a 40k-event backlog written while the sync is paused, from /resume until applied, with
+//          the verifier off and on; baseline = watch() into bulkWrite.
+//   lag:   2,000 and then 10,000 writes/s for 20 s each; lag in ms, each marker written among the
+//          load timed until it can be read on the destination.
+//   commit: /commit until COMMITTED, at zero lag with the verifier off, and after the loads with it on.
+//   slow link: every command held 20 ms on both clusters (BENCH_SLOW_LINK=0 skips it).
 // Emulators run in their own processes; the service (worker + API) runs in this one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -222,6 +226,30 @@ async function writeBacklog(client: MongoClient, round: number): Promise<void> {
   }
 }
 
+/** Inserts of the unverified sync's backlog: their own `_id` range, removed before the verified sync. */
+const UNVERIFIED_ROUND = 3;
+
+interface BenchClient {
+  post(endpoint: string, body?: unknown): Promise<unknown>;
+  waitFor(predicate: (p: Document) => boolean, timeoutMs?: number, pollMs?: number): Promise<Document>;
+}
+
+/** The service's apply: a backlog written while the sync is paused, from /resume until it is applied. */
+async function measureApply(sync: BenchClient, source: MongoClient, round: number): Promise<number> {
+  await sync.waitFor((p) => p.canCommit === true);
+  await sync.post('pause');
+  const before = await sync.waitFor((p) => p.state === 'PAUSED');
+  await writeBacklog(source, round);
+  const started = performance.now();
+  await sync.post('resume');
+  await sync.waitFor(
+    (p) =>
+      p.state === 'RUNNING' &&
+      Number(p.totalEventsApplied) - Number(before.totalEventsApplied) >= BACKLOG_EVENTS,
+  );
+  return (performance.now() - started) / 1000;
+}
+
 /** The baseline apply: a change stream from `startAt` into bulkWrite, until `events` are applied. */
 async function baselineApply(
   source: MongoClient,
@@ -389,18 +417,31 @@ async function main(): Promise<void> {
   };
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   try {
+    if (process.env.BENCH_SLOW_LINK_ONLY) {
+      // BENCH_SLOW_LINK_ONLY=1: the slow-link copies alone.
+      report(await slowLinkCopy(temporal.address, 4, 25_000));
+      report(await slowLinkCopy(temporal.address, 1, 100_000));
+      return;
+    }
     console.log(`seeding ${totalDocs} documents of ~1 KB in ${COLLECTIONS} collections…`);
     await seed(source);
 
     // Both baselines run in this process, so their CPU seconds compare with the worker's.
-    const ownCpu = () => cpuSeconds(process.pid);
-    let ownCpuBefore = ownCpu();
+    const cpu = () => [process.pid, cluster0.child.pid, cluster1.child.pid].map(cpuSeconds);
+    const cpuSince = (before: number[]) => {
+      const [worker, source, destination] = cpu().map((now, index) => now - before[index]);
+      return {
+        worker,
+        text: `CPU s: worker ${worker.toFixed(1)}, source ${source.toFixed(1)}, destination ${destination.toFixed(1)}`,
+      };
+    };
+    let cpuBefore = cpu();
     const baselineCopySeconds = await baselineCopy(source, destination);
-    const naiveCpu = ownCpu() - ownCpuBefore;
+    const naiveCpu = cpuSince(cpuBefore);
     await dropUserData(destination);
-    ownCpuBefore = ownCpu();
+    cpuBefore = cpu();
     const strongCopySeconds = await strongBaselineCopy(source, destination);
-    const strongCpu = ownCpu() - ownCpuBefore;
+    const strongCpu = cpuSince(cpuBefore);
     await dropUserData(destination);
     const per100k = (seconds: number) => ((seconds * 100_000) / totalDocs).toFixed(1);
 
@@ -420,7 +461,7 @@ async function main(): Promise<void> {
         (await fetch(`${api}/api/v1/${endpoint}`, { method: 'POST', body: JSON.stringify(body) })).json();
       const progress = async () =>
         ((await (await fetch(`${api}/api/v1/progress`)).json()) as { progress: Document }).progress;
-      const waitFor = async (predicate: (p: Document) => boolean, timeoutMs = 1_800_000) => {
+      const waitFor = async (predicate: (p: Document) => boolean, timeoutMs = 1_800_000, pollMs = 100) => {
         const deadline = Date.now() + timeoutMs;
         let lastShown = 0;
         for (;;) {
@@ -433,7 +474,7 @@ async function main(): Promise<void> {
           }
           if (predicate(p)) return p;
           if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(p)}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
         }
       };
       return { post, progress, waitFor };
@@ -450,44 +491,48 @@ async function main(): Promise<void> {
     const memorySampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
     memorySampler.unref();
 
-    // The copy without the verifier: a sync of its own, ended and cleared away once it is copied.
-    const cpu = () => [process.pid, cluster0.child.pid, cluster1.child.pid].map(cpuSeconds);
-    const cpuSince = (before: number[]) => {
-      const [worker, source, destination] = cpu().map((now, index) => now - before[index]);
-      return {
-        worker,
-        text: `CPU s: worker ${worker.toFixed(1)}, source ${source.toFixed(1)}, destination ${destination.toFixed(1)}`,
-      };
-    };
+    // The copy without the verifier: a sync of its own, measured, then ended and cleared away.
     service = await startBenchService('bench-unverified');
     // BENCH_TRACE: monotonic marks (µs, the clock of --cpu-prof profiles) to cut a profile to one phase.
     const mark = (name: string) =>
       process.env.BENCH_TRACE && console.log(`mark ${name} ${process.hrtime.bigint() / 1000n}`);
     mark('unverified-copy-start');
-    let cpuBefore = cpu();
+    cpuBefore = cpu();
     let started = performance.now();
-    {
-      const { post, waitFor } = client(service);
-      await post('start', startBody(false));
-      await waitFor((p) => p.info === 'change event application');
-    }
+    const unverified = client(service);
+    await unverified.post('start', startBody(false));
+    await unverified.waitFor((p) => p.info === 'change event application');
     const serviceCopySeconds = (performance.now() - started) / 1000;
     const unverifiedCpu = cpuSince(cpuBefore);
     mark('unverified-copy-end');
     if (process.env.BENCH_TRACE)
       await printActivityTimeline(temporal.address, serviceConfig('bench-unverified'));
+    // Its apply over a backlog written while it is paused, then its commit at zero lag.
+    const unverifiedApplySeconds = await measureApply(unverified, source, UNVERIFIED_ROUND);
+    await unverified.waitFor((p) => Number(p.lagTimeSeconds) === 0 && p.canCommit === true);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // an apply batch is in flight on the idle stream
+    started = performance.now();
+    await unverified.post('commit');
+    await unverified.waitFor((p) => p.state === 'COMMITTED', 300_000, 20);
+    const unverifiedCommitSeconds = (performance.now() - started) / 1000;
     await service.stop();
     service = undefined;
     {
       const connection = await Connection.connect({ address: temporal.address });
       await new Client({ connection }).workflow
         .getHandle(syncWorkflowId(serviceConfig('bench-unverified')))
-        .terminate('bench: the unverified copy is measured');
+        .terminate('bench: the unverified sync is measured');
       await connection.close();
     }
+    // Both clusters as they were: the commit left the source blocked; the backlog's inserts go.
+    for (const cluster of [source, destination])
+      await cluster.db('admin').command({ setUserWriteBlockMode: 1, global: false });
+    await source
+      .db('bench')
+      .collection<any>('c0')
+      .deleteMany({ _id: { $gte: 1_000_000 * UNVERIFIED_ROUND, $lt: 1_000_000 * (UNVERIFIED_ROUND + 1) } });
     await dropUserData(destination);
     await destination.db('mongosync_reserved_for_internal_use').dropDatabase();
-    await destination.db('admin').command({ setUserWriteBlockMode: 1, global: false });
 
     // With the embedded verifier, as users get it by default.
     service = await startBenchService('bench');
@@ -509,7 +554,8 @@ async function main(): Promise<void> {
         `vs naive ${docsPerSecond(baselineCopySeconds)}: ${(baselineCopySeconds / serviceCopySeconds).toFixed(2)}x (aim >= 2x)`,
     );
     report(
-      `copy CPU s per 100k documents: worker ${per100k(unverifiedCpu.worker)} vs strong baseline ${per100k(strongCpu)} (aim <=), naive ${per100k(naiveCpu)}; ${unverifiedCpu.text}`,
+      `copy CPU s per 100k documents: worker ${per100k(unverifiedCpu.worker)} vs strong baseline ${per100k(strongCpu.worker)} (aim <=), naive ${per100k(naiveCpu.worker)}; ` +
+        `service ${unverifiedCpu.text}; strong ${strongCpu.text}; naive ${naiveCpu.text}`,
     );
     report(
       `verifier: copy and initial hashing done after ${verifiedSeconds.toFixed(1)} s = ${(verifiedSeconds / serviceCopySeconds).toFixed(2)}x the copy with the verifier off (aim <= 1.3x; the copy itself ended after ${verifiedCopySeconds.toFixed(1)} s); ` +
@@ -517,22 +563,17 @@ async function main(): Promise<void> {
         `(${hashed.verification.source.hashedDocumentCount} source, ${hashed.verification.destination.hashedDocumentCount} destination documents); ${verifiedCpu.text}`,
     );
 
-    if (process.env.BENCH_COPY_ONLY) return; // BENCH_COPY_ONLY=1: the copy figures only (profiling)
-    // Apply throughput over the same backlog: first the service (paused while the backlog is written) …
-    await waitFor((p) => p.canCommit === true);
-    await post('pause');
-    await waitFor((p) => p.state === 'PAUSED');
-    const before = await progress();
-    await writeBacklog(source, 1);
-    started = performance.now();
+    const memoryLine = () =>
+      `worker (this process) peak resident memory: ${Math.round(peakRss / 1048576)} MB for ${totalDocs} documents`;
+    if (process.env.BENCH_COPY_ONLY) {
+      // BENCH_COPY_ONLY=1: the copy figures only (profiling, memory at several sizes)
+      report(memoryLine());
+      return;
+    }
+    // Apply throughput over the same backlog: the service with the verifier on (paused while the
+    // backlog is written) …
     mark('apply-start');
-    await post('resume');
-    await waitFor(
-      (p) =>
-        p.state === 'RUNNING' &&
-        Number(p.totalEventsApplied) - Number(before.totalEventsApplied) >= BACKLOG_EVENTS,
-    );
-    const serviceApplySeconds = (performance.now() - started) / 1000;
+    const serviceApplySeconds = await measureApply({ post, waitFor }, source, 1);
     mark('apply-end');
     // … then the baseline over an identical backlog into the scratch cluster.
     const baselineStart = (await source.db('admin').command({ ping: 1 })).operationTime;
@@ -540,8 +581,11 @@ async function main(): Promise<void> {
     const scratch = await MongoClient.connect(scratchCluster.uri);
     const baselineApplySeconds = await baselineApply(source, scratch, baselineStart, BACKLOG_EVENTS);
     await scratch.close();
+    const eventsPerSecond = (seconds: number) => `${Math.round(BACKLOG_EVENTS / seconds)} events/s`;
     report(
-      `apply: service ${Math.round(BACKLOG_EVENTS / serviceApplySeconds)} events/s vs baseline ${Math.round(BACKLOG_EVENTS / baselineApplySeconds)} events/s: ${(baselineApplySeconds / serviceApplySeconds).toFixed(2)}x (aim >= 1.5x)`,
+      `apply ${BACKLOG_EVENTS} events: service ${eventsPerSecond(unverifiedApplySeconds)} verifier off, ` +
+        `${eventsPerSecond(serviceApplySeconds)} verifier on, vs watch() → bulkWrite baseline ${eventsPerSecond(baselineApplySeconds)}: ` +
+        `${(baselineApplySeconds / unverifiedApplySeconds).toFixed(2)}x off, ${(baselineApplySeconds / serviceApplySeconds).toFixed(2)}x on (aim >= 1.5x)`,
     );
 
     // Lag under a steady load, in milliseconds: markers written to the source among the load, each
@@ -614,13 +658,12 @@ async function main(): Promise<void> {
     await waitFor((p) => p.state === 'COMMITTED');
     mark('commit-end');
     report(
-      `commit: ${((performance.now() - started) / 1000).toFixed(2)} s from /commit to COMMITTED (aim <= 1.0 s)`,
+      `commit, /commit to COMMITTED: ${unverifiedCommitSeconds.toFixed(2)} s verifier off at zero lag (aim <= 1.0 s); ` +
+        `${((performance.now() - started) / 1000).toFixed(2)} s verifier on, after the loads above (its final pass reads what its streams have not)`,
     );
     if (process.env.BENCH_TRACE) await printActivityTimeline(temporal.address, serviceConfig('bench'), 1000);
     clearInterval(memorySampler);
-    report(
-      `worker (this process) peak resident memory: ${Math.round(peakRss / 1048576)} MB for ${totalDocs} documents`,
-    );
+    report(memoryLine());
     // Over a slow link: four 25 MB collections, then one of 100 MB (BENCH_SLOW_LINK=0 skips it).
     if (process.env.BENCH_SLOW_LINK !== '0') {
       report(await slowLinkCopy(temporal.address, 4, 25_000));

@@ -88,15 +88,27 @@ export async function createRelaxedIndexes(db: Db, coll: string, specs: Document
   return toBuild.length;
 }
 
-async function indexesBuiltAt(
+/** The source's indexes of a collection, split by when the destination builds them. */
+async function indexesByBuildTime(
   source: MongoClient,
   entry: CatalogEntry,
   options: SyncOptions,
-  time: IndexBuildTime,
-): Promise<Document[]> {
-  if (entry.type !== 'collection') return [];
-  const specs = await listIndexSpecs(source.db(entry.db), entry.name);
-  return specs.filter((spec) => indexBuildTime(spec, options.buildIndexes) === time);
+): Promise<Record<IndexBuildTime, Document[]>> {
+  const byTime: Record<IndexBuildTime, Document[]> = { beforeCopy: [], afterCopy: [], never: [] };
+  if (entry.type !== 'collection') return byTime;
+  for (const spec of await listIndexSpecs(source.db(entry.db), entry.name))
+    byTime[indexBuildTime(spec, options.buildIndexes)].push(spec);
+  return byTime;
+}
+
+/** Namespaces prepared at once: a distant cluster costs a few round trips per wave, not per collection. */
+const CATALOG_CONCURRENCY = 8;
+
+async function mapInWaves<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += CATALOG_CONCURRENCY)
+    results.push(...(await Promise.all(items.slice(start, start + CATALOG_CONCURRENCY).map(work))));
+  return results;
 }
 
 /** Estimated size from storage statistics, falling back to the document count when they are unavailable. */
@@ -125,23 +137,15 @@ export async function prepareCatalog(
   options: SyncOptions,
 ): Promise<CatalogResult> {
   const entries = await listSyncedCatalog(source, compileNamespaceFilter(options));
-  const collections: CollectionPlan[] = [];
-  let views = 0;
-  let indexesToBuildAfterCopy = 0;
-  for (const entry of entries) {
+  const prepared = await mapInWaves(entries, async (entry) => {
     await createOnDestination(destination, entry);
-    if (entry.type === 'view') {
-      views += 1;
-      continue;
-    }
-    await createRelaxedIndexes(
-      destination.db(entry.db),
-      entry.name,
-      await indexesBuiltAt(source, entry, options, 'beforeCopy'),
-    );
-    indexesToBuildAfterCopy += (await indexesBuiltAt(source, entry, options, 'afterCopy')).length;
-    const size = await estimateCollectionSize(source.db(entry.db), entry.name);
-    collections.push({
+    if (entry.type === 'view') return null;
+    const [indexes, size] = await Promise.all([
+      indexesByBuildTime(source, entry, options),
+      estimateCollectionSize(source.db(entry.db), entry.name),
+    ]);
+    await createRelaxedIndexes(destination.db(entry.db), entry.name, indexes.beforeCopy);
+    const plan: CollectionPlan = {
       db: entry.db,
       coll: entry.name,
       uuid: entry.uuid,
@@ -149,9 +153,15 @@ export async function prepareCatalog(
       capped: entry.options.capped === true || entry.type === 'timeseries',
       estimatedBytes: size.bytes,
       estimatedDocuments: size.documents,
-    });
-  }
-  return { collections, views, indexesToBuildAfterCopy };
+    };
+    return { plan, indexesAfterCopy: indexes.afterCopy.length };
+  });
+  const collections = prepared.flatMap((entry) => (entry ? [entry.plan] : []));
+  return {
+    collections,
+    views: prepared.filter((entry) => entry === null).length,
+    indexesToBuildAfterCopy: prepared.reduce((sum, entry) => sum + (entry?.indexesAfterCopy ?? 0), 0),
+  };
 }
 
 export async function buildIndexesAfterCopy(
@@ -159,12 +169,12 @@ export async function buildIndexesAfterCopy(
   destination: MongoClient,
   options: SyncOptions,
 ): Promise<{ indexesBuilt: number }> {
-  let indexesBuilt = 0;
-  for (const entry of await listSyncedCatalog(source, compileNamespaceFilter(options))) {
-    const specs = await indexesBuiltAt(source, entry, options, 'afterCopy');
-    indexesBuilt += await createRelaxedIndexes(destination.db(entry.db), entry.name, specs);
-  }
-  return { indexesBuilt };
+  const entries = await listSyncedCatalog(source, compileNamespaceFilter(options));
+  const built = await mapInWaves(entries, async (entry) => {
+    const { afterCopy } = await indexesByBuildTime(source, entry, options);
+    return createRelaxedIndexes(destination.db(entry.db), entry.name, afterCopy);
+  });
+  return { indexesBuilt: built.reduce((sum, count) => sum + count, 0) };
 }
 
 /** Restores, from the source's current catalog, every index constraint and TTL that was relaxed during sync. */

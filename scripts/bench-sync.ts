@@ -536,7 +536,7 @@ async function main(): Promise<void> {
 
     // With the embedded verifier, as users get it by default.
     service = await startBenchService('bench');
-    const { post, progress, waitFor } = client(service);
+    const { post, waitFor } = client(service);
     cpuBefore = cpu();
     started = performance.now();
     await post('start', startBody(true));

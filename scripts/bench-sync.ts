@@ -379,6 +379,7 @@ async function slowLinkCopy(temporalAddress: string, collections: number, docsPe
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const serviceSeconds = (performance.now() - started) / 1000;
+    if (process.env.BENCH_TRACE) await printActivityTimeline(temporalAddress, config);
     const connection = await Connection.connect({ address: temporalAddress });
     await new Client({ connection }).workflow.getHandle(syncWorkflowId(config)).terminate('bench: measured');
     await connection.close();

@@ -79,6 +79,10 @@ function startEmulatorProcess(name: string): Promise<Emulator> {
   const child = spawn(
     process.execPath,
     [
+      // BENCH_EMULATOR_PROFILE=<dir>: CPU profiles of the emulators, written there when they exit.
+      ...(process.env.BENCH_EMULATOR_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_EMULATOR_PROFILE, name)}`]
+        : []),
       '--import',
       'tsx',
       path.join(root, 'emulator', 'cli.ts'),
@@ -448,12 +452,16 @@ async function main(): Promise<void> {
 
     const serviceConfig = (id: string) =>
       benchServiceConfig(cluster0.uri, cluster1.uri, id, temporal.address);
+    // The service as users get it; BENCH_PARTITION_MB and BENCH_COPY_CONCURRENCY override its tuning.
     const startBenchService = (id: string) =>
       startService(serviceConfig(id), {
         tuning: {
-          targetPartitionBytes: Number(process.env.BENCH_PARTITION_MB ?? 8) * 1024 * 1024,
-          copyConcurrency: Number(process.env.BENCH_COPY_CONCURRENCY ?? 8),
-          applyBatchMs: 2000,
+          ...(process.env.BENCH_PARTITION_MB
+            ? { targetPartitionBytes: Number(process.env.BENCH_PARTITION_MB) * 1024 * 1024 }
+            : {}),
+          ...(process.env.BENCH_COPY_CONCURRENCY
+            ? { copyConcurrency: Number(process.env.BENCH_COPY_CONCURRENCY) }
+            : {}),
         },
       });
     const client = (running: Awaited<ReturnType<typeof startService>>) => {

@@ -17,9 +17,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BSON, Double, MongoClient, type AnyBulkWriteOperation, type Document } from 'mongodb';
+import { Double, MongoClient, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import { parseServiceConfig } from '../src/config';
-import { EXACT_TYPES } from '../src/activities/bsonOptions';
+import { decodeDocument } from '../src/activities/rawDocuments';
 import { startService } from '../src/main';
 import { createLogger } from '../src/logger';
 import { installTemporalRuntime } from '../src/worker/runtimeLogging';
@@ -139,28 +139,35 @@ async function dropUserData(client: MongoClient): Promise<void> {
   await client.db('bench').dropDatabase();
 }
 
-async function baselineCopy(
+/** Seconds a baseline takes to copy every bench collection, each by `copyOne`, all at once. */
+async function timedCopy(
   source: MongoClient,
   destination: MongoClient,
-  collections = COLLECTIONS,
+  collections: number,
+  copyOne: (from: Collection, to: Collection) => Promise<void>,
 ): Promise<number> {
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: collections }, async (_, c) => {
-      const from = source.db('bench').collection(`c${c}`);
-      const to = destination.db('bench').collection(`c${c}`);
-      let batch: Document[] = [];
-      for await (const document of from.find({}, { batchSize: 1000, promoteValues: false })) {
-        batch.push(document);
-        if (batch.length === 1000) {
-          await to.insertMany(batch, { ordered: false });
-          batch = [];
-        }
-      }
-      if (batch.length > 0) await to.insertMany(batch, { ordered: false });
-    }),
+    Array.from({ length: collections }, (_, c) =>
+      copyOne(source.db('bench').collection(`c${c}`), destination.db('bench').collection(`c${c}`)),
+    ),
   );
   return (performance.now() - started) / 1000;
+}
+
+/** The naive baseline: one cursor per collection into insertMany batches of 1,000. */
+function baselineCopy(source: MongoClient, destination: MongoClient, collections = COLLECTIONS) {
+  return timedCopy(source, destination, collections, async (from, to) => {
+    let batch: Document[] = [];
+    for await (const document of from.find({}, { batchSize: 1000, promoteValues: false })) {
+      batch.push(document);
+      if (batch.length === 1000) {
+        await to.insertMany(batch, { ordered: false });
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await to.insertMany(batch, { ordered: false });
+  });
 }
 
 /**
@@ -168,52 +175,42 @@ async function baselineCopy(
  * reader per collection feeding 4 insertion workers (as mongorestore's numInsertionWorkers), in
  * batches of 1,000.
  */
-async function strongBaselineCopy(
-  source: MongoClient,
-  destination: MongoClient,
-  collections = COLLECTIONS,
-): Promise<number> {
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: collections }, async (_, c) => {
-      const from = source.db('bench').collection(`c${c}`);
-      const to = destination.db('bench').collection(`c${c}`);
-      // A bounded hand-off from the reader to the insertion workers.
-      const queue: Document[][] = [];
-      const waiting: Array<() => void> = [];
-      let reading = true;
-      const signal = () => waiting.splice(0).forEach((resolve) => resolve());
-      const changed = () => new Promise<void>((resolve) => waiting.push(resolve));
-      const workers = Array.from({ length: 4 }, async () => {
-        for (;;) {
-          const batch = queue.shift();
-          if (batch) {
-            signal();
-            await to.insertMany(batch, { ordered: false });
-          } else if (!reading) return;
-          else await changed();
-        }
-      });
-      const push = async (batch: Document[]) => {
-        while (queue.length >= 8) await changed();
-        queue.push(batch);
-        signal();
-      };
-      let batch: Document[] = [];
-      for await (const raw of from.find({}, { batchSize: 1000, raw: true })) {
-        batch.push(BSON.deserialize(raw as unknown as Uint8Array, EXACT_TYPES));
-        if (batch.length === 1000) {
-          await push(batch);
-          batch = [];
-        }
+function strongBaselineCopy(source: MongoClient, destination: MongoClient, collections = COLLECTIONS) {
+  return timedCopy(source, destination, collections, async (from, to) => {
+    // A bounded hand-off from the reader to the insertion workers.
+    const queue: Document[][] = [];
+    const waiting: Array<() => void> = [];
+    let reading = true;
+    const signal = () => waiting.splice(0).forEach((resolve) => resolve());
+    const changed = () => new Promise<void>((resolve) => waiting.push(resolve));
+    const workers = Array.from({ length: 4 }, async () => {
+      for (;;) {
+        const batch = queue.shift();
+        if (batch) {
+          signal();
+          await to.insertMany(batch, { ordered: false });
+        } else if (!reading) return;
+        else await changed();
       }
-      if (batch.length > 0) await push(batch);
-      reading = false;
+    });
+    const push = async (batch: Document[]) => {
+      while (queue.length >= 8) await changed();
+      queue.push(batch);
       signal();
-      await Promise.all(workers);
-    }),
-  );
-  return (performance.now() - started) / 1000;
+    };
+    let batch: Document[] = [];
+    for await (const raw of from.find({}, { batchSize: 1000, raw: true })) {
+      batch.push(decodeDocument(raw as unknown as Uint8Array));
+      if (batch.length === 1000) {
+        await push(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await push(batch);
+    reading = false;
+    signal();
+    await Promise.all(workers);
+  });
 }
 
 async function writeBacklog(client: MongoClient, round: number): Promise<void> {

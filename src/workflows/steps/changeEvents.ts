@@ -80,12 +80,25 @@ export const changeEvents: Step = async (context) => {
   const scope = new CancellationScope();
   context.setCancellableScope(scope);
   // Both activities end (cancelled ones included) before the step does: nothing of this batch
-  // still writes while the next step runs.
-  const [applied, verified] = await scope.run(() =>
-    Promise.allSettled([applyChangeBatch(context), verifierWork(context)]),
+  // still writes while the next step runs. The first failure cancels the other one (a verifier
+  // retrying must not hold back the apply's history loss) and is the step's failure.
+  let firstFailure: { error: unknown } | null = null;
+  const failFast = async <T>(work: Promise<T>): Promise<T> => {
+    try {
+      return await work;
+    } catch (error) {
+      if (firstFailure === null) {
+        firstFailure = { error };
+        scope.cancel();
+      }
+      throw error;
+    }
+  };
+  const [applied] = await scope.run(() =>
+    Promise.allSettled([failFast(applyChangeBatch(context)), failFast(verifierWork(context))]),
   );
+  if (firstFailure !== null) throw (firstFailure as { error: unknown }).error;
   if (applied.status === 'rejected') throw applied.reason;
-  if (verified.status === 'rejected') throw verified.reason;
   noteApplied(context, applied.value.appliedThrough);
   return 'again';
 };

@@ -2,7 +2,7 @@
 // batch in `_id` order (nothing held beyond one batch), and the recheck of suspects once the sync
 // has applied past them, which confirms, repairs and re-confirms real mismatches.
 import { EJSON } from 'bson';
-import { BSON, type Collection, type Document, type MongoClient } from 'mongodb';
+import { type Collection, type Document, type MongoClient } from 'mongodb';
 import type { ClusterClients } from './clusters';
 import type {
   OperationTime,
@@ -12,11 +12,10 @@ import type {
   VerifyPartitionInput,
   VerifyPartitionResult,
 } from './contract';
-import { EXACT_TYPES } from './bsonOptions';
 import { activityContext } from './context';
 import { bracketOf, decodeBound, encodeBound, partitionIdCondition, TYPE_BRACKETS } from './idBounds';
 import { currentOperationTime } from './operationTime';
-import { rawId } from './rawDocuments';
+import { decodeDocument, rawId } from './rawDocuments';
 import {
   documentKey,
   toTimestamp,
@@ -273,7 +272,7 @@ async function repair(
   if (source === null) {
     await collection.deleteOne({ _id: suspect.id } as Document);
   } else {
-    const document = BSON.deserialize(source, EXACT_TYPES);
+    const document = decodeDocument(source);
     await collection.replaceOne({ _id: suspect.id } as Document, document, {
       upsert: true,
       bypassDocumentValidation: true,

@@ -128,6 +128,40 @@ describe('emulator query fidelity', () => {
       .find({ _id: { $gte: 0, $lte: 3, $type: 'long' } } as Document, { raw: true })
       .toArray();
     expect(raw).toHaveLength(1);
+    // $type alone bounds the `_id` walk to its brackets (how partitioning finds each bracket's first id).
+    const sorted = { _id: 1 } as const;
+    expect(await nsOf({ _id: { $type: 'number' } }, sorted)).toEqual([0, 1, 2]);
+    expect(await nsOf({ _id: { $type: 'string' } }, sorted)).toEqual([3, 4]);
+    expect(await nsOf({ _id: { $type: 7 } }, sorted)).toEqual([5, 6, 7]);
+    expect(await nsOf({ _id: { $type: ['objectId', 'string'] } }, sorted)).toEqual([3, 4, 5, 6, 7]);
+    expect(await nsOf({ _id: { $type: ['bool', 'minKey'] } }, sorted)).toEqual([8]);
+    expect(await nsOf({ _id: { $type: 'date' } }, sorted)).toEqual([]);
+    const first = await coll.findOne({ _id: { $type: ['binData', 'objectId'] } } as Document, {
+      sort: sorted,
+      projection: { _id: 1 },
+      hint: { _id: 1 },
+    });
+    expect(first).toEqual({ _id: oids[0] });
+    await expect(nsOf({ _id: { $type: 'nope' } }, sorted)).rejects.toMatchObject({ code: 2 });
+    // Probes that skip along one whole bracket (how partitioning finds split points) stop at its end.
+    const numbers = ['int', 'long', 'double', 'decimal'];
+    const probe = async (condition: Document, skip: number) =>
+      (
+        await coll
+          .find({ _id: { ...condition, $type: numbers } } as Document, {
+            projection: { _id: 1 },
+            sort: sorted,
+            skip,
+            limit: 1,
+          })
+          .toArray()
+      ).map((doc) => doc._id);
+    expect(await probe({ $gte: 1 }, 1)).toEqual([2.5]);
+    expect(await probe({ $gt: 1 }, 1)).toEqual([3]);
+    expect(await probe({ $gte: 1 }, 3)).toEqual([]);
+    expect(await probe({ $gte: 1, $lt: 3 }, 1)).toEqual([2.5]);
+    expect(await probe({ $gte: 1, $lt: 3 }, 2)).toEqual([]);
+    expect(await probe({}, 2)).toEqual([3]);
   });
 
   test("unsupported query features answer with mongod's errors", async () => {

@@ -167,11 +167,12 @@ async function find(ctx: CommandContext): Promise<Document> {
       const matches = scanCollection(readView(ctx, collection), filter, {
         sort,
         idSortDirection: idSort,
-        limit: sort ? undefined : skip + limit,
+        limit: sort ? undefined : limit,
+        skip: sort ? undefined : skip,
         variables: evaluateLet(command.let as Document | undefined),
         collation,
       });
-      const selected = matches.slice(skip, limit === Infinity ? undefined : skip + limit);
+      const selected = sort ? matches.slice(skip, limit === Infinity ? undefined : skip + limit) : matches;
       if (hasProjection && isIdOnlyProjection(projection)) {
         // Covered by the `_id` index, as in mongod: the documents themselves are not read.
         docs = selected.map((entry) => ({ _id: entry.stored.id }));

@@ -4,6 +4,8 @@
 import type { Document } from 'bson';
 import { deserializeExact } from '../bson';
 import { canonicalTypeOrder, compareValues, compileFilter, toNumber } from '../query';
+import { TYPE_NAME_ORDER, TypeBracketStart } from '../query/compare';
+import { typeNamesOf } from '../query/match';
 import type { Collation } from '../query/collation';
 import { containsString } from '../query/compare';
 import { Collection, type DocumentSource, type StoredDocument } from '../storage/collection';
@@ -22,6 +24,8 @@ interface IdRange {
   lowerInclusive: boolean;
   upper?: unknown;
   upperInclusive: boolean;
+  /** The canonical type brackets a `$type` allows, lowest and highest: the walk's index bounds. */
+  brackets?: { lowest: number; highest: number; whole: boolean };
 }
 
 const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte', '$eq', '$in']);
@@ -65,6 +69,10 @@ export function idRangeOf(filter: Document, collation?: Collation): IdRange | un
       : undefined;
   const range: IdRange = { lowerInclusive: true, upperInclusive: false };
   for (const [op, value] of Object.entries(condition)) {
+    if (op === '$type') {
+      range.brackets = bracketsOfTypes(value);
+      continue;
+    }
     if (RESTRICTING_OPERATORS.has(op)) continue;
     if (!RANGE_OPERATORS.has(op)) return undefined;
     if (op === '$in') {
@@ -86,12 +94,49 @@ export function idRangeOf(filter: Document, collation?: Collation): IdRange | un
   return range;
 }
 
+/** The brackets a `$type` argument allows; undefined when it is invalid (the matcher reports that). */
+function bracketsOfTypes(types: unknown): IdRange['brackets'] {
+  let names: Set<string>;
+  try {
+    names = typeNamesOf(types);
+  } catch {
+    return undefined;
+  }
+  const orders = [...names].map((name) => TYPE_NAME_ORDER[name]);
+  if (orders.length === 0 || orders.some((order) => order === undefined)) return undefined;
+  const lowest = Math.min(...orders);
+  const highest = Math.max(...orders);
+  // Whether every type of the walked brackets is allowed: then the bracket alone decides the type.
+  const whole = Object.entries(TYPE_NAME_ORDER).every(
+    ([name, order]) => order < lowest || order > highest || names.has(name),
+  );
+  return { lowest, highest, whole };
+}
+
+/**
+ * Whether the `_id` walk alone decides the condition: one whole type bracket, bounds inside it. The
+ * walk stops past the bracket and the upper bound, so no id needs matching (what keeps a probe
+ * that skips far along the index cheap).
+ */
+function walkDecidesRange(range: IdRange, condition: unknown): boolean {
+  const { brackets } = range;
+  if (!brackets || !brackets.whole || brackets.lowest !== brackets.highest) return false;
+  const ops = Object.keys(condition as Document);
+  if (!ops.every((op) => op === '$type' || op === '$gt' || op === '$gte' || op === '$lt' || op === '$lte'))
+    return false;
+  return [range.lower, range.upper].every(
+    (bound) => bound === undefined || (canonicalTypeOrder(bound) === brackets.lowest && !isNaNValue(bound)),
+  );
+}
+
 export interface ScanOptions {
   sort?: (a: Document, b: Document) => number;
   /** True when the requested sort is exactly `{_id: 1}` (or -1): the tree order serves it. */
   idSortDirection?: 1 | -1;
   /** Stop after this many matches (only when no separate sort is needed). */
   limit?: number;
+  /** Matches to pass over before collecting (only when no separate sort is needed). */
+  skip?: number;
   /** The command's `let` variables, for `$expr` in the filter. */
   variables?: Document;
   /** The command's collation (string comparisons in the filter). */
@@ -112,15 +157,21 @@ export function scanCollection(
   const range = idRangeOf(filter, collation);
   const results: ScannedDocument[] = [];
   const limit = options.sort ? Infinity : (options.limit ?? Infinity);
+  // Skipped matches are only counted: a probe that skips far along the index builds nothing.
+  let toSkip = options.sort ? 0 : (options.skip ?? 0);
   // The `_id` condition is checked on the stored id first, as an index would: documents it rules
   // out are never decoded (partitioning probes like {_id: {$type: ...}} stay cheap).
-  const idMatcher = Object.prototype.hasOwnProperty.call(filter, '_id')
+  let idMatcher = Object.prototype.hasOwnProperty.call(filter, '_id')
     ? compileFilter({ _id: filter._id }, { collation })
     : undefined;
   // A filter on `_id` alone is decided by the stored id: matches are decoded only if read.
   const decidedById = idMatcher !== undefined && Object.keys(filter).length === 1;
   const consider = (stored: StoredDocument): boolean => {
     if (idMatcher && !idMatcher({ _id: stored.id })) return true;
+    if (decidedById && toSkip > 0) {
+      toSkip--;
+      return true;
+    }
     if (decidedById) {
       let decoded: Document | undefined;
       results.push({
@@ -132,7 +183,10 @@ export function scanCollection(
       return results.length < limit;
     }
     const doc = deserializeExact(stored.raw);
-    if (!matcher || matcher(doc)) results.push({ stored, doc });
+    if (!matcher || matcher(doc)) {
+      if (toSkip > 0) toSkip--;
+      else results.push({ stored, doc });
+    }
     return results.length < limit;
   };
 
@@ -148,7 +202,11 @@ export function scanCollection(
     return results;
   } else if (range && options.idSortDirection !== -1 && (options.idSortDirection === 1 || !options.sort)) {
     noteIdIndexUse(collection);
-    for (const stored of collection.idOrder({ lower: range.lower, lowerInclusive: range.lowerInclusive })) {
+    // With only a `$type` below it, the walk starts where the lowest allowed bracket starts.
+    const lower = range.lower ?? (range.brackets ? new TypeBracketStart(range.brackets.lowest) : undefined);
+    if (decidedById && walkDecidesRange(range, filter._id)) idMatcher = undefined;
+    for (const stored of collection.idOrder({ lower, lowerInclusive: range.lowerInclusive })) {
+      if (range.brackets && canonicalTypeOrder(stored.id) > range.brackets.highest) break;
       if (range.upper !== undefined) {
         const order = compareValues(stored.id, range.upper);
         if (order > 0 || (order === 0 && !range.upperInclusive)) break;

@@ -38,6 +38,39 @@ export const TypeOrder = {
   maxKey: 127,
 } as const;
 
+/** Each BSON type name's canonical bracket (numbers share one, as strings and symbols do). */
+export const TYPE_NAME_ORDER: Readonly<Record<string, number>> = {
+  minKey: TypeOrder.minKey,
+  undefined: TypeOrder.undefined,
+  null: TypeOrder.null,
+  int: TypeOrder.number,
+  long: TypeOrder.number,
+  double: TypeOrder.number,
+  decimal: TypeOrder.number,
+  string: TypeOrder.string,
+  symbol: TypeOrder.string,
+  object: TypeOrder.object,
+  array: TypeOrder.array,
+  binData: TypeOrder.binData,
+  objectId: TypeOrder.objectId,
+  bool: TypeOrder.bool,
+  date: TypeOrder.date,
+  timestamp: TypeOrder.timestamp,
+  regex: TypeOrder.regex,
+  dbPointer: TypeOrder.dbPointer,
+  javascript: TypeOrder.javascript,
+  javascriptWithScope: TypeOrder.javascriptWithScope,
+  maxKey: TypeOrder.maxKey,
+};
+
+/**
+ * A key just below every value of one type bracket, never a stored value: an index walk seeks to
+ * it to start where that type's values start, as mongod's index bounds for `$type` do.
+ */
+export class TypeBracketStart {
+  constructor(readonly order: number) {}
+}
+
 function bsonTag(value: object): string | undefined {
   const tag = (value as { _bsontype?: unknown })._bsontype;
   return typeof tag === 'string' ? tag : undefined;
@@ -72,7 +105,7 @@ export function canonicalTypeOrder(v: unknown): number {
   if (v instanceof Uint8Array) return TypeOrder.binData;
   switch (bsonTag(v)) {
     case undefined:
-      return TypeOrder.object;
+      return v instanceof TypeBracketStart ? v.order - 0.5 : TypeOrder.object;
     case 'Int32':
     case 'Double':
     case 'Long':

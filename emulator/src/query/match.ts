@@ -438,7 +438,8 @@ const typeCodes: Record<string, number> = {
 };
 const validTypeCodes = new Set(Object.values(typeCodes));
 
-function typeTest(arg: unknown): ValueTest {
+/** The BSON type names a `$type` argument selects (aliases such as "number" expanded). */
+export function typeNamesOf(arg: unknown): Set<string> {
   const specs = Array.isArray(arg) ? arg : [arg];
   if (Array.isArray(arg) && arg.length === 0) throw badValue('a $type array must contain at least one type');
   const names = new Set<string>();
@@ -460,6 +461,11 @@ function typeTest(arg: unknown): ValueTest {
       throw badValue(`Invalid numerical type code: ${code}`);
     names.add(Object.keys(typeCodes).find((name) => typeCodes[name] === code) as string);
   }
+  return names;
+}
+
+function typeTest(arg: unknown): ValueTest {
+  const names = typeNamesOf(arg);
   const one = anyElement((v) => names.has(bsonTypeName(v)));
   return (v) => v !== undefined && one(v);
 }

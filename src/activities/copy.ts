@@ -5,11 +5,17 @@ import { activityContext } from './context';
 import { decodeBound, encodeBound, partitionIdCondition } from './idBounds';
 import { decodeDocument, rawId } from './rawDocuments';
 import { insertRawDocuments } from './rawInsert';
+import { OrderedWrites } from './orderedWrites';
 import { isDuplicateKey } from './serverErrors';
 
 const DEFAULT_BATCH_DOCUMENTS = 1000;
 /** Leaves room under the server's 48000000-byte message limit and keeps each write well below it. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+/**
+ * Batches of one partition written at once. With the copy's partitions running side by side this
+ * gives the destination as many writers as a mongorestore with several insertion workers.
+ */
+export const WRITES_IN_FLIGHT_PER_PARTITION = 2;
 
 /** What a copy heartbeats after every written batch, so a retry resumes after the last written `_id`. */
 export interface CopyProgress {
@@ -87,24 +93,27 @@ export async function copyPartition(
 
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
-  // One write in flight while the next batch is read: the source's reads and the destination's
-  // writes overlap. Writes stay in order, and the checkpoint only moves after a write completes.
-  const inFlight: { write: Promise<void> | null } = { write: null };
+  // Several batches are written while the next is read: the source's reads and the destination's
+  // writes overlap, and a distant destination's round trips too. The checkpoint only moves past a
+  // batch once it and every batch before it are written.
+  const writes = new OrderedWrites<{ documents: number; bytes: number; last: Uint8Array }>(
+    WRITES_IN_FLIGHT_PER_PARTITION,
+    ({ documents, bytes, last }) => {
+      progress.documentsCopied += documents;
+      progress.bytesCopied += bytes;
+      if (!partition.naturalOrder) progress.lastId = encodeBound(rawId(last));
+      context.heartbeat(progress);
+    },
+  );
   const flush = async () => {
     if (batch.length === 0) return;
     const documents = batch;
     const bytes = batchBytes;
     batch = [];
     batchBytes = 0;
-    if (inFlight.write) await inFlight.write;
-    inFlight.write = writeBatch(destination, partition.coll, documents).then(() => {
-      progress.documentsCopied += documents.length;
-      progress.bytesCopied += bytes;
-      if (!partition.naturalOrder) progress.lastId = encodeBound(rawId(documents[documents.length - 1]));
-      context.heartbeat(progress);
-    });
-    // Observed here so a failure surfaces at the next await, not as an unhandled rejection.
-    inFlight.write.catch(() => undefined);
+    await writes.submit({ documents: documents.length, bytes, last: documents[documents.length - 1] }, () =>
+      writeBatch(destination, partition.coll, documents),
+    );
   };
 
   try {
@@ -120,14 +129,14 @@ export async function copyPartition(
     }
     context.throwIfCancelled();
     await flush();
-    if (inFlight.write) await inFlight.write;
+    await writes.drain();
   } catch (error) {
     context.throwIfCancelled();
     throw error;
   } finally {
     context.cancellationSignal?.removeEventListener('abort', closeOnCancel);
     // Never return (or retry) while a write of this attempt is still running.
-    await inFlight.write?.catch(() => undefined);
+    await writes.settle();
     await cursor.close();
   }
   return {

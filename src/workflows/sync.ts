@@ -49,6 +49,9 @@ import { COMMANDS, PHASES, commandRejection, targetStatus, type SyncPhase } from
 import { STEPS, type RunningPhase, type StepContext } from './steps';
 import { INTERRUPT_APPLY_ON_COMMIT } from './steps/changeEvents';
 
+/** Patch: a reset waiting for its step runs it before the history continues as new (it used to deadlock). */
+export const RESET_BEFORE_CONTINUE_AS_NEW = 'reset-before-continue-as-new';
+
 const MAX_WARNINGS = 20;
 
 export interface SyncWorkflowInput {
@@ -118,6 +121,10 @@ class SyncRun {
       await this.runStep();
       this.publish();
       if (workflowInfo().continueAsNewSuggested && !this.finished) {
+        // A reset's answer waits for this loop to run the reset step: waiting for every handler
+        // to finish before continuing as new would wait for it forever.
+        await condition(() => allHandlersFinished() || this.resetsAwaitingLoop > 0);
+        if (this.resetsAwaitingLoop > 0 && patched(RESET_BEFORE_CONTINUE_AS_NEW)) continue;
         await condition(allHandlersFinished);
         // The memo is carried explicitly so /progress never sees a run without one.
         const continueWithState = makeContinueAsNewFunc<(input: SyncWorkflowInput) => Promise<void>>({
@@ -273,6 +280,9 @@ class SyncRun {
     this.follow('reverse');
   }
 
+  /** Resets whose answer waits for the main loop (see `run`). */
+  private resetsAwaitingLoop = 0;
+
   private async reset(): Promise<void> {
     // A reset already under way (retrying a failed step) keeps what it set out to release.
     if (this.state.phase !== 'reset') {
@@ -281,7 +291,12 @@ class SyncRun {
     }
     this.state.lastError = null;
     this.publish();
-    await condition(() => this.finished || this.state.lastError !== null);
+    this.resetsAwaitingLoop += 1;
+    try {
+      await condition(() => this.finished || this.state.lastError !== null);
+    } finally {
+      this.resetsAwaitingLoop -= 1;
+    }
     const error = this.state.lastError as SyncError | null;
     if (error) throw failure('InternalError', `reset could not finish (${error.type}): ${error.message}`);
   }

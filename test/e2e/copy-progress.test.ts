@@ -1,7 +1,8 @@
 // The copy's progress moves inside a partition (real Temporal, real worker, two emulated
 // clusters): one collection of about 24 MB is copied as a single partition into a destination
-// that holds every insert 250 ms (the emulator's failCommand with blockConnection and no error,
-// as a slow link would), and /progress is sampled all along.
+// that holds every insert 500 ms (the emulator's failCommand with blockConnection and no error,
+// as a slow link would), and /progress is sampled all along. With two batches written at a time
+// that keeps the copy about 6 s long: several heartbeats, each one a step of progress.
 import { Int32, type Document } from 'mongodb';
 import { startService, type RunningService } from '../../src/main';
 import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
@@ -66,7 +67,7 @@ test('estimatedCopiedBytes advances at least every 2 s inside one partition and 
   await cluster1.admin.db('admin').command({
     configureFailPoint: 'failCommand',
     mode: 'alwaysOn',
-    data: { failCommands: ['insert'], blockConnection: true, blockTimeMS: 250 },
+    data: { failCommands: ['insert'], blockConnection: true, blockTimeMS: 500 },
   });
   const body = { source: 'cluster0', destination: 'cluster1', verification: { enabled: false } };
   expect((await api.post('start', body)).body).toEqual({ success: true });

@@ -28,7 +28,16 @@ const LANES = 8;
 const FLUSH_THRESHOLD = 2000;
 /** An event waits at most this long for others to share its write while no write runs (lag). */
 const FLUSH_AFTER_MS = 20;
-const MAX_AWAIT_MS = 500;
+/**
+ * How long an idle stream's getMore waits for events. A pause or commit cancels the batch, and the
+ * activity sees it only once the getMore in flight has returned: short, so a commit starts at once.
+ */
+const MAX_AWAIT_MS = 100;
+/**
+ * A drain (commit, source blocked) returns once the stream's high-water mark passes the commit
+ * point: an empty getMore must answer at once with that mark, not after the idle wait above.
+ */
+const DRAIN_AWAIT_MS = 25;
 
 /** Heartbeat details of an apply batch: the checkpoint a retry resumes from. */
 interface ApplyProgress {
@@ -45,7 +54,7 @@ function streamOptions(input: ApplyChangesInput, resumeToken: string | null): Ch
   const options: ChangeStreamOptions = {
     ...EXACT_TYPES,
     showExpandedEvents: true,
-    maxAwaitTimeMS: MAX_AWAIT_MS,
+    maxAwaitTimeMS: input.stopAfterOperationTime ? DRAIN_AWAIT_MS : MAX_AWAIT_MS,
     batchSize: 1000,
   };
   if (resumeToken !== null) options.startAfter = EJSON.parse(resumeToken, { relaxed: false }) as Document;

@@ -49,6 +49,9 @@ const TUNING: Partial<SyncTuning> = {
 /** Low enough that scenario continue-as-new's run continues as new several times. */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 40;
 
+/** Scenario reset-at-continue-as-new: a committed run grows past this while its record check is held. */
+const RESET_SUGGESTION_AFTER_EVENTS = 150;
+
 // The scenarios recorded before the verifier existed ran without it; they keep doing so, and the
 // verification scenario runs the same commands with it.
 const START_BODY = {
@@ -74,6 +77,8 @@ interface Scenario {
   name: string;
   description: string;
   dynamicConfig?: Record<string, unknown>;
+  /** Tuning of this scenario's sync, over TUNING. */
+  tuning?: Partial<SyncTuning>;
   drive(env: Environment): Promise<void>;
 }
 
@@ -279,6 +284,33 @@ const SCENARIOS: Scenario[] = [
       await firstSyncThroughTheApi(env);
     },
   },
+  {
+    name: 'reset-at-continue-as-new',
+    description: `reset a committed sync while its record check is held and continue-as-new is suggested (after ${RESET_SUGGESTION_AFTER_EVENTS} events)`,
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': RESET_SUGGESTION_AFTER_EVENTS },
+    tuning: { recordCheckMs: 500 },
+    async drive(env) {
+      const { api, client, config, cluster1 } = env;
+      await post(api, 'start', START_BODY);
+      await api.waitFor(committable, WAIT_MS, 'canCommit');
+      await post(api, 'commit');
+      await api.waitFor((p) => p.state === 'COMMITTED', WAIT_MS, 'COMMITTED');
+      // The next record check (a find on the destination) is held 10 s: the loop waits in it …
+      await cluster1.admin.db('admin').command({
+        configureFailPoint: 'failCommand',
+        mode: { times: 1 },
+        data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 10_000 },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // … while rejected signals grow the run's history past the suggestion …
+      const handle = client.workflow.getHandle(syncWorkflowId(config));
+      while ((await handle.describe()).historyLength <= RESET_SUGGESTION_AFTER_EVENTS + 10)
+        await handle.signal('pause');
+      // … and the reset waits for the loop, which runs it once the check returns.
+      await post(api, 'reset');
+      await api.waitFor((p) => p.state === 'IDLE', WAIT_MS, 'IDLE after reset');
+    },
+  },
 ];
 
 // ----- histories -----
@@ -387,7 +419,7 @@ async function record(scenario: Scenario): Promise<HistoryJson[]> {
       temporalAddress: temporal.address,
       taskQueue: `replay-${scenario.name}`,
     });
-    service = await startService(config, { tuning: TUNING });
+    service = await startService(config, { tuning: { ...TUNING, ...scenario.tuning } });
     connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: config.temporalNamespace });
     const kept: HistoryJson[] = [];

@@ -43,6 +43,9 @@ class FakeClusters implements SyncActivities {
   /** The source's change stream no longer reaches the sync's resume point. */
   historyLost = false;
   copyStepMs = 40;
+  /** While set, record checks wait for it (a check in flight holds a committed sync's loop). */
+  recordCheckGate: Promise<void> | null = null;
+  recordChecksHeld = 0;
   readonly completedPartitions: string[] = [];
   readonly applyInputs: ApplyChangesInput[] = [];
   readonly operationTimes: { cluster: ClusterName; time: OperationTime }[] = [];
@@ -67,6 +70,10 @@ class FakeClusters implements SyncActivities {
   }
 
   async checkSyncRecord({ sync }: { sync: SyncRef }) {
+    if (this.recordCheckGate) {
+      this.recordChecksHeld += 1;
+      await this.recordCheckGate;
+    }
     this.assertRecorded(sync);
   }
 
@@ -352,7 +359,17 @@ function syncHarness(id: string, clusters: FakeClusters, tuning: Partial<SyncTun
     }
   }
 
-  return { call, post, progress, waitForProgress, expectRejected, runCount, signal };
+  /** The number of events in the history of the workflow's current run. */
+  async function historyLength(): Promise<number> {
+    const connection = await Connection.connect({ address: temporal.address });
+    try {
+      return (await new Client({ connection }).workflow.getHandle(workflowId).describe()).historyLength;
+    } finally {
+      await connection.close();
+    }
+  }
+
+  return { call, post, progress, waitForProgress, expectRejected, runCount, signal, historyLength };
 }
 
 describe('sync workflow through the REST API (mock activities)', () => {
@@ -732,5 +749,51 @@ describe('signals, reset, and syncs that cannot continue', () => {
     expect(clusters.writeBlocked).toEqual({ cluster0: false, cluster1: true });
     clusters.drainStuck = false;
     clusters.writeBlocked = { cluster0: false, cluster1: false };
+  });
+});
+
+describe('a reset that arrives when the history should continue as new', () => {
+  const clusters = new FakeClusters();
+  const { post, progress, waitForProgress, signal, historyLength } = syncHarness('e2e-reset-can', clusters, {
+    recordCheckMs: 200,
+  });
+
+  // The reset's answer waits for the main loop to run the reset step. If the step in flight ends
+  // once continue-as-new is suggested, the loop must run the reset, not wait for every handler
+  // (the reset's among them) to finish first: that wait never ends.
+  it('answers the reset and ends the sync', async () => {
+    expect(await post('start', { source: 'cluster0', destination: 'cluster1' })).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    await waitForProgress((p) => p.canCommit === true);
+    expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.state === 'COMMITTED');
+
+    // The committed sync's loop waits in a record check that does not end …
+    let release = () => {};
+    clusters.recordCheckGate = new Promise<void>((resolve) => (release = resolve));
+    const deadline = Date.now() + 30_000;
+    while (clusters.recordChecksHeld === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(clusters.recordChecksHeld).toBe(1);
+    // … while rejected signals grow the run's history past the suggestion (100 events) …
+    while ((await historyLength()) <= 110) await signal('pause');
+    // … and the reset comes in: its handler runs and publishes IDLE, its answer waits for the loop.
+    const reset = post('reset');
+    await waitForProgress((p) => p.state === 'IDLE');
+    clusters.recordCheckGate = null;
+    release();
+
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      reset,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the reset got no answer in 30 s')), 30_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(answer).toEqual({ status: 200, body: { success: true } });
+    expect((await progress()).state).toBe('IDLE');
+    expect(clusters.records).toEqual({});
   });
 });

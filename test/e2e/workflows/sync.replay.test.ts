@@ -22,7 +22,7 @@ import { syncWorkflowBundle } from '../../../src/worker/createWorker';
 jest.setTimeout(120_000);
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
-const SCENARIOS = ['updates', 'signals', 'reset', 'continue-as-new'];
+const SCENARIOS = ['updates', 'signals', 'reset', 'continue-as-new', 'reset-at-continue-as-new'];
 
 const files = readdirSync(HISTORIES_DIR)
   .filter((file) => file.endsWith('.json'))

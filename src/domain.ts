@@ -21,6 +21,10 @@ export interface OperationTime {
   i: number;
 }
 
+export function compareOperationTimes(a: OperationTime, b: OperationTime): number {
+  return a.t !== b.t ? a.t - b.t : a.i - b.i;
+}
+
 export type WriteBlockingMode = 'none' | 'destinationOnly' | 'sourceAndDestination';
 export type BuildIndexesMode =
   'beforeDataCopy' | 'afterDataCopy' | 'never' | 'excludeHashed' | 'excludeHashedAfterCopy';
@@ -46,4 +50,19 @@ export interface SyncOptions {
   excludeNamespaces: NamespaceFilter[];
   verificationEnabled: boolean;
   preExistingDestinationData: boolean;
+  /**
+   * mongosync 1.20+: collections asked to be copied in natural order. Absent in syncs begun before;
+   * ours copies every collection in `_id` ranges (resumable), and says so in the warnings.
+   */
+  copyInNaturalOrder?: NaturalOrderCollections[];
+  /** mongosync's `detectRandomId` (default true); see `copyInNaturalOrder`. */
+  detectRandomId?: boolean;
+  /** Skip the check that the destination has room for the source's data and indexes. */
+  skipDiskSpaceCheck?: boolean;
+}
+
+/** One entry of /start's `copyInNaturalOrder`. */
+export interface NaturalOrderCollections {
+  database: string;
+  collections: string[];
 }

@@ -118,6 +118,8 @@ export async function applyChanges(
   let crudEventsApplied = 0;
   let ddlEventsApplied = 0;
   let highWater: OperationTime | null = null;
+  let lastCrudAt: OperationTime | null = null;
+  let lastDdlAt: OperationTime | null = null;
   let reachedStopTime = false;
   const stopAt = input.stopAfterOperationTime;
   try {
@@ -134,11 +136,13 @@ export async function applyChanges(
           if (namespaces.includes(event.ns.db, event.ns.coll)) {
             await applier.add(event);
             crudEventsApplied += 1;
+            if (event.clusterTime) lastCrudAt = toOperationTime(event.clusterTime);
           }
         } else if (isDdlEvent(event)) {
           await applier.flush();
           await applyDdlEvent(ddlContext, event);
           ddlEventsApplied += 1;
+          if (event.clusterTime) lastDdlAt = toOperationTime(event.clusterTime);
         }
       } else {
         // Idle: everything up to the stream's high-water mark has been seen; checkpoint it.
@@ -172,6 +176,7 @@ export async function applyChanges(
   if (token) context.heartbeat({ resumeToken: token });
   const sourceLatest = await currentOperationTime(source);
   const appliedThrough = highWater ?? (token ? resumeTokenTime(EJSON.parse(token)) : null);
+  const lagOf = (at: OperationTime | null) => (at ? Math.max(0, sourceLatest.t - at.t) : null);
   return {
     resumeToken: token,
     appliedThrough,
@@ -180,6 +185,8 @@ export async function applyChanges(
     ddlEventsApplied,
     sourceLatest,
     lagSeconds: appliedThrough ? Math.max(0, sourceLatest.t - appliedThrough.t) : 0,
+    crudLagSeconds: lagOf(lastCrudAt),
+    ddlLagSeconds: lagOf(lastDdlAt),
     reachedStopTime,
   };
 }

@@ -86,9 +86,7 @@ export function toOperationTime(timestamp: Timestamp): OperationTime {
   return { t: timestamp.high, i: timestamp.low };
 }
 
-export function compareOperationTimes(a: OperationTime, b: OperationTime): number {
-  return a.t !== b.t ? a.t - b.t : a.i - b.i;
-}
+export { compareOperationTimes } from '../domain';
 
 /**
  * The cluster time a resume token stands for: its `_data` is hex KeyString whose first byte 0x82

@@ -127,6 +127,12 @@ export interface ApplyChangesResult {
   /** Source's latest operation time observed during the batch. */
   sourceLatest: OperationTime | null;
   lagSeconds: number;
+  /**
+   * How far (s) the last CRUD (DDL) event this batch applied is behind `sourceLatest`; null when
+   * the batch applied none of that kind (none of it waits behind `appliedThrough` then).
+   */
+  crudLagSeconds: number | null;
+  ddlLagSeconds: number | null;
   /** True when stopAfterOperationTime was given and has been passed. */
   reachedStopTime: boolean;
 }

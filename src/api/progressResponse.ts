@@ -19,6 +19,7 @@ export function progressResponse(progress: WorkflowProgress, hosts: ClusterHosts
     lag: progress.lag,
     totalEventsApplied: progress.totalEventsApplied,
     estimatedSecondsToCEACatchup: progress.estimatedSecondsToCEACatchup,
+    ceaStage: progress.ceaStage ?? null,
     collectionCopy: progress.collectionCopy,
     indexBuilding: progress.indexBuilding,
     directionMapping:

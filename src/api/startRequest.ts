@@ -79,8 +79,27 @@ const startBody = z
     buildIndexes: z.enum(BUILD_INDEXES_MODES).default('afterDataCopy'),
     verification: z.object({ enabled: z.boolean() }).strict().optional(),
     preExistingDestinationData: z.boolean().default(false),
+    // mongosync 1.20+.
+    detectRandomId: z.boolean().default(true),
+    copyInNaturalOrder: z
+      .array(
+        z
+          .object({
+            database: databaseName,
+            collections: z
+              .array(z.string().min(1, 'collection names must not be empty'))
+              .min(1, 'name at least one collection'),
+          })
+          .strict(),
+      )
+      .default([]),
+    skipDiskSpaceCheck: z.boolean().default(false),
+    sharding: z.unknown().optional(),
   })
   .strict();
+
+const SHARDING_REFUSED =
+  'sharding: syncing into a sharded cluster is not supported yet; this service syncs replica sets only (leave "sharding" out)';
 
 function writeBlockingMode(value: boolean | WriteBlockingMode): WriteBlockingMode {
   if (value === true) return 'sourceAndDestination';
@@ -119,6 +138,7 @@ export function parseStartRequest(body: unknown, verificationByDefault = true): 
   const result = startBody.safeParse(body);
   if (!result.success) throw new InvalidRequestError(describeIssues(result.error, body));
   const value = result.data;
+  if (value.sharding !== undefined) throw new InvalidRequestError(SHARDING_REFUSED);
   const request: StartRequest = {
     direction: { source: value.source, destination: value.destination },
     options: {
@@ -129,6 +149,9 @@ export function parseStartRequest(body: unknown, verificationByDefault = true): 
       excludeNamespaces: value.excludeNamespaces,
       verificationEnabled: value.verification?.enabled ?? verificationByDefault,
       preExistingDestinationData: value.preExistingDestinationData,
+      detectRandomId: value.detectRandomId,
+      copyInNaturalOrder: value.copyInNaturalOrder,
+      skipDiskSpaceCheck: value.skipDiskSpaceCheck,
     },
   };
   const violations = startRuleViolations(request);

@@ -5,7 +5,15 @@ import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { CLUSTER_NAMES, type Direction, type SyncOptions } from '../domain';
 
-export const SYNC_STATUSES = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING'] as const;
+export const SYNC_STATUSES = [
+  'IDLE',
+  'INITIALIZING',
+  'RUNNING',
+  'PAUSED',
+  'COMMITTING',
+  'COMMITTED',
+  'REVERSING',
+] as const;
 /** The contract's `state` of a sync. */
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
 
@@ -67,6 +75,39 @@ export function startRuleViolations(request: StartRequest): string[] {
   return problems;
 }
 
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * How a /start request differs from the running sync's, one message per field; empty when it
+ * asks for the same sync. Options the running sync was started without (an older release's) are
+ * not compared.
+ */
+export function startRequestDifferences(running: StartRequest, request: StartRequest): string[] {
+  const differences: string[] = [];
+  for (const key of ['source', 'destination'] as const) {
+    if (running.direction[key] !== request.direction[key])
+      differences.push(`${key} is ${running.direction[key]}, not ${request.direction[key]}`);
+  }
+  const runningOptions = running.options as unknown as Record<string, unknown>;
+  const requestOptions = request.options as unknown as Record<string, unknown>;
+  for (const key of Object.keys(requestOptions).sort()) {
+    if (!(key in runningOptions)) continue;
+    if (canonical(runningOptions[key]) !== canonical(requestOptions[key])) {
+      differences.push(`${key} is ${canonical(runningOptions[key])}, not ${canonical(requestOptions[key])}`);
+    }
+  }
+  return differences;
+}
+
 /** Ours: one namespace's copy. */
 export interface NamespaceCopyProgress {
   namespace: string;
@@ -114,6 +155,9 @@ export interface VerificationProgress {
   uniqueConflicts: UniqueConflict[];
 }
 
+export const CEA_STAGES = ['collection copy drain', 'steady state'] as const;
+export type CeaStage = (typeof CEA_STAGES)[number];
+
 /**
  * The progress the workflow reports (query `progress` and memo `progress`). Clusters appear by name
  * only: the API turns `direction` into the contract's `directionMapping` from its own configuration.
@@ -127,6 +171,8 @@ export interface WorkflowProgress {
   lag: { overallLagSeconds: number; crudLagSeconds: number; ddlLagSeconds: number } | null;
   totalEventsApplied: number | null;
   estimatedSecondsToCEACatchup: number | null;
+  /** mongosync 1.22: during change event application, whether it still drains what the copy left. */
+  ceaStage: CeaStage | null;
   collectionCopy: CollectionCopyProgress | null;
   indexBuilding: IndexBuildingProgress | null;
   direction: Direction | null;

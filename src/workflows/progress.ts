@@ -82,6 +82,7 @@ export function idleProgress(): WorkflowProgress {
     lag: null,
     totalEventsApplied: null,
     estimatedSecondsToCEACatchup: null,
+    ceaStage: null,
     collectionCopy: null,
     indexBuilding: null,
     direction: null,
@@ -139,6 +140,8 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
   if (state.status === 'IDLE' || state.direction === null) {
     return {
       ...idleProgress(),
+      // A start whose checks run shows INITIALIZING before it has a direction.
+      state: state.status === 'INITIALIZING' ? 'INITIALIZING' : 'IDLE',
       // A reset that has not finished says why here, as any failed step does.
       warnings: warningsOf(state),
       mongosyncID: state.syncId,
@@ -154,7 +157,9 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
     ? `error: ${halted}`
     : lastError
       ? `error: ${lastError.type}: ${lastError.message}`
-      : PHASES[state.phase].info;
+      : state.status === 'INITIALIZING'
+        ? null
+        : PHASES[state.phase].info;
   const ping = (cluster: keyof typeof state.pingLatencyMs) => {
     const latency = state.pingLatencyMs[cluster];
     return latency === undefined ? null : { pingLatencyMs: latency };
@@ -171,11 +176,16 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
         ? null
         : {
             overallLagSeconds: lagTimeSeconds,
-            crudLagSeconds: lagTimeSeconds,
-            ddlLagSeconds: lagTimeSeconds,
+            crudLagSeconds: committed ? 0 : (changeEvents.crudLagSeconds ?? lagTimeSeconds),
+            ddlLagSeconds: committed ? 0 : (changeEvents.ddlLagSeconds ?? lagTimeSeconds),
           },
     totalEventsApplied: changeEvents.totalApplied,
     estimatedSecondsToCEACatchup: state.phase === 'changeEvents' ? changeEvents.lag.etaSeconds : null,
+    ceaStage: isApplyingChanges(state)
+      ? changeEvents.steadyState
+        ? 'steady state'
+        : 'collection copy drain'
+      : null,
     collectionCopy: {
       estimatedTotalBytes: copy.estimatedTotalBytes ?? 1,
       estimatedCopiedBytes: copy.done ? (copy.estimatedTotalBytes ?? 0) : copy.copiedBytes,

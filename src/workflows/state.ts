@@ -80,6 +80,16 @@ export interface ChangeEventState {
   crudApplied: number;
   ddlApplied: number;
   lag: LagState;
+  /** Lag (s) of the last CRUD and DDL events applied (absent in syncs begun before). */
+  crudLagSeconds?: number | null;
+  ddlLagSeconds?: number | null;
+  /**
+   * The source's latest operation time after the first batch: the events written during the copy
+   * (or since the commit a reverse starts from) end there. Null before the first batch.
+   */
+  drainUntil?: OperationTime | null;
+  /** Whether application has passed `drainUntil`: ceaStage "steady state". */
+  steadyState?: boolean;
 }
 
 export interface CommitState {
@@ -150,6 +160,8 @@ export interface SyncWorkflowState {
   /** Random id of this sync, recorded on its destination at start; null while IDLE. */
   syncUuid: string | null;
   clusterFingerprint: string;
+  /** Whether this sync shows INITIALIZING during its start (absent in syncs begun before). */
+  showsInitializing?: boolean;
   tuning: SyncTuning;
   status: SyncStatus;
   phase: SyncPhase;
@@ -194,6 +206,10 @@ export function newChangeEventState(startAt: OperationTime | null = null): Chang
     crudApplied: 0,
     ddlApplied: 0,
     lag: { seconds: null, measuredAt: null, etaSeconds: null },
+    crudLagSeconds: null,
+    ddlLagSeconds: null,
+    drainUntil: null,
+    steadyState: false,
   };
 }
 

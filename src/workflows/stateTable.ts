@@ -45,7 +45,9 @@ const row = (status: SyncStatus, info: string | null, next: SyncPhase | null): P
 /** IDLE and COMMITTED wait for commands; every other phase is a step of the main loop. */
 export const PHASES: Record<SyncPhase, PhaseRow> = {
   idle: row('IDLE', null, null),
-  blockDestination: row('RUNNING', COPY, 'catalog'),
+  // mongosync's INITIALIZING: the accepted start's setup, before anything is copied.
+  // (Syncs begun before that show it as RUNNING, as their history did.)
+  blockDestination: row('INITIALIZING', COPY, 'catalog'),
   catalog: row('RUNNING', COPY, 'planning'),
   planning: row('RUNNING', COPY, 'copy'),
   copy: row('RUNNING', COPY, 'indexes'),

@@ -26,11 +26,13 @@ import {
   PROGRESS_MEMO_KEY,
   SYNC_COMMANDS,
   progressQuery,
+  startRequestDifferences,
   startRuleViolations,
   startSignal,
   startUpdate,
   type StartRequest,
   type SyncCommand,
+  type SyncStatus,
 } from './messages';
 import { progressView } from './progress';
 import {
@@ -51,6 +53,9 @@ import { INTERRUPT_APPLY_ON_COMMIT } from './steps/changeEvents';
 
 /** Patch: a reset waiting for its step runs it before the history continues as new (it used to deadlock). */
 export const RESET_BEFORE_CONTINUE_AS_NEW = 'reset-before-continue-as-new';
+
+/** Patch: a start shows INITIALIZING while its checks run (it showed IDLE). */
+export const INITIALIZING_DURING_START = 'initializing-during-start';
 
 const MAX_WARNINGS = 20;
 
@@ -77,10 +82,16 @@ function errorMessage(err: unknown): string {
   return cause instanceof Error ? cause.message : String(err);
 }
 
+const PASSED_THROUGH_CHECK_ERRORS = new Set([
+  'PreconditionFailed',
+  'InvalidRequest',
+  'InsufficientDestinationDiskSpace',
+]);
+
 /** A check's failure as the command's error: the contract's type when the activity gave one. */
 function checkFailure(err: unknown): ApplicationFailure {
   const type = errorType(err);
-  if (type === 'PreconditionFailed' || type === 'InvalidRequest') return failure(type, errorMessage(err));
+  if (PASSED_THROUGH_CHECK_ERRORS.has(type)) return failure(type, errorMessage(err));
   if (type === 'SyncRecordMismatch') return failure('PreconditionFailed', errorMessage(err));
   return failure('PreconditionFailed', `could not check the clusters: ${errorMessage(err)}`);
 }
@@ -145,12 +156,27 @@ class SyncRun {
         `cannot ${command} while ${this.commandInFlight} is in progress`,
       );
     }
+    const halted = haltedBy(this.state);
+    const resetting = this.state.phase === 'reset';
+    // Clients written for mongosync send the same /start again after a restart: the running
+    // sync's own parameters are accepted and change nothing; other ones are named.
+    let differences: string[] = [];
+    if (command === 'start' && request && this.isUnderWay() && !halted && !resetting) {
+      differences = startRequestDifferences(this.runningRequest(), request);
+      if (differences.length === 0) return;
+    }
     const rejection = commandRejection(this.state.status, command, {
       canCommit: canCommit(this.state),
-      haltedBy: haltedBy(this.state),
-      resetting: this.state.phase === 'reset',
+      haltedBy: halted,
+      resetting,
     });
-    if (rejection) throw failure(rejection.error, rejection.description);
+    if (rejection) {
+      const description =
+        differences.length > 0
+          ? `${rejection.description}; the running sync was started with other parameters: ${differences.join('; ')}`
+          : rejection.description;
+      throw failure(rejection.error, description);
+    }
     if (command === 'start') {
       const problems =
         request && request.direction && request.options
@@ -201,11 +227,16 @@ class SyncRun {
     }
   }
 
+  /** A sync started before INITIALIZING existed shows RUNNING there, as its history did. */
+  private shown(status: SyncStatus): SyncStatus {
+    return status === 'INITIALIZING' && !this.state.showsInitializing ? 'RUNNING' : status;
+  }
+
   /** Applies the table's transition of `command`. */
   private follow(command: SyncCommand): void {
     const { to } = COMMANDS[command];
     if ('phase' in to) this.state.phase = to.phase;
-    this.state.status = targetStatus(command);
+    this.state.status = this.shown(targetStatus(command));
     this.publish();
   }
 
@@ -221,7 +252,37 @@ class SyncRun {
     }
   }
 
+  /** A sync past its start's setup (INITIALIZING refuses a repeated start: nothing runs yet). */
+  private isUnderWay(): boolean {
+    const { status, direction, options } = this.state;
+    return status !== 'IDLE' && status !== 'INITIALIZING' && direction !== null && options !== null;
+  }
+
+  private runningRequest(): StartRequest {
+    return { direction: this.state.direction!, options: this.state.options! };
+  }
+
   private async start(request: StartRequest): Promise<void> {
+    // The running sync's own /start again (validated identical): nothing new starts.
+    if (this.isUnderWay()) return;
+    const showInitializing = patched(INITIALIZING_DURING_START);
+    this.state.showsInitializing = showInitializing;
+    if (showInitializing) {
+      this.state.status = 'INITIALIZING';
+      this.publish();
+    }
+    try {
+      await this.startChecked(request);
+    } catch (err) {
+      if (showInitializing) {
+        this.state.status = 'IDLE';
+        this.publish();
+      }
+      throw err;
+    }
+  }
+
+  private async startChecked(request: StartRequest): Promise<void> {
     // Kept from a start that failed after its record was written, so a retry or a reset finds it.
     const uuid = this.state.syncUuid ?? uuid4();
     this.state.syncUuid = uuid;
@@ -236,6 +297,16 @@ class SyncRun {
       options: request.options,
     } satisfies Partial<SyncWorkflowState>);
     this.state.commit.canWrite = false;
+    const naturalOrder = request.options.copyInNaturalOrder ?? [];
+    if (naturalOrder.length > 0) {
+      const names = naturalOrder.flatMap(({ database, collections }) =>
+        collections.map((c) => `${database}.${c}`),
+      );
+      this.warn(
+        `copyInNaturalOrder (${names.join(', ')}): copied in _id ranges like every collection, ` +
+          'which a retry resumes; natural-order copy is not supported yet',
+      );
+    }
     this.follow('start');
   }
 
@@ -363,7 +434,7 @@ class SyncRun {
   private enter(phase: SyncPhase): void {
     this.state.phase = phase;
     // A pause holds whatever phase the sync is in; only resume ends it.
-    if (this.state.status !== 'PAUSED') this.state.status = PHASES[phase].status;
+    if (this.state.status !== 'PAUSED') this.state.status = this.shown(PHASES[phase].status);
   }
 
   private advance(phase: RunningPhase): void {

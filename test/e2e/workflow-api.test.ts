@@ -52,7 +52,11 @@ class FakeClusters implements SyncActivities {
   private clock = 1000;
   private batches = 0;
 
+  /** While set, preflight waits for it (a start's checks in flight). */
+  preflightGate: Promise<void> | null = null;
+
   async preflight(input: PreflightInput) {
+    if (this.preflightGate) await this.preflightGate;
     if (this.preflightFailure?.purpose === input.purpose) {
       throw ApplicationFailure.nonRetryable(this.preflightFailure.message, 'PreconditionFailed');
     }
@@ -163,6 +167,8 @@ class FakeClusters implements SyncActivities {
         ddlEventsApplied: 0,
         sourceLatest: { t: this.clock, i: 1 },
         lagSeconds: 1,
+        crudLagSeconds: null,
+        ddlLagSeconds: null,
         reachedStopTime: false,
       };
     }
@@ -175,6 +181,8 @@ class FakeClusters implements SyncActivities {
       ddlEventsApplied: 0,
       sourceLatest: { t: this.clock, i: 1 },
       lagSeconds: 1,
+      crudLagSeconds: 1,
+      ddlLagSeconds: null,
       reachedStopTime: input.stopAfterOperationTime !== null,
     };
   }
@@ -430,8 +438,9 @@ describe('sync workflow through the REST API (mock activities)', () => {
       'InvalidStateTransition',
     );
 
+    // The accepted start's setup shows mongosync's INITIALIZING, then the copy RUNNING.
     const running = await progress();
-    expect(running.state).toBe('RUNNING');
+    expect(['INITIALIZING', 'RUNNING']).toContain(running.state);
     expect(running.directionMapping).toEqual({
       Source: 'cluster0: db0.example:27017',
       Destination: 'cluster1: db1.example:27018',
@@ -795,5 +804,65 @@ describe('a reset that arrives when the history should continue as new', () => {
     expect(answer).toEqual({ status: 200, body: { success: true } });
     expect((await progress()).state).toBe('IDLE');
     expect(clusters.records).toEqual({});
+  });
+});
+
+describe('mongosync 1.20-1.22 states and fields', () => {
+  const clusters = new FakeClusters();
+  const { post, progress, waitForProgress, expectRejected } = syncHarness('e2e-parity', clusters);
+  const body = {
+    source: 'cluster0',
+    destination: 'cluster1',
+    reversible: true,
+    enableUserWriteBlocking: true,
+  };
+
+  it('shows INITIALIZING while the start is checked, and refuses /start there', async () => {
+    let release = () => {};
+    clusters.preflightGate = new Promise<void>((resolve) => (release = resolve));
+    const start = post('start', body);
+    await waitForProgress((p) => p.state === 'INITIALIZING');
+    expectRejected(await post('start', body), 409, 'InvalidStateTransition');
+    expectRejected(await post('pause'), 409, 'InvalidStateTransition');
+    clusters.preflightGate = null;
+    release();
+    expect(await start).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.canCommit === true);
+  });
+
+  it('refuses /resume before PAUSED', async () => {
+    const resume = await post('resume');
+    expectRejected(resume, 409, 'InvalidStateTransition');
+    expect(resume.body.errorDescription).toMatch(/cannot resume in state RUNNING/);
+  });
+
+  it('answers the running sync’s own /start with success and starts nothing; names a different one', async () => {
+    const uuid = clusters.records.cluster1;
+    const batches = clusters.applyInputs.length;
+    expect(await post('start', body)).toEqual({ status: 200, body: { success: true } });
+    // The defaults, written out, are the same request.
+    expect(await post('start', { ...body, buildIndexes: 'afterDataCopy', detectRandomId: true })).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    expect(clusters.records.cluster1).toBe(uuid);
+    const other = await post('start', { ...body, buildIndexes: 'beforeDataCopy', skipDiskSpaceCheck: true });
+    expectRejected(other, 409, 'InvalidStateTransition');
+    expect(other.body.errorDescription).toMatch(/buildIndexes is "afterDataCopy", not "beforeDataCopy"/);
+    expect(other.body.errorDescription).toMatch(/skipDiskSpaceCheck is false, not true/);
+    const swapped = await post('start', { ...body, source: 'cluster1', destination: 'cluster0' });
+    expect(swapped.body.errorDescription).toMatch(/source is cluster0, not cluster1/);
+    const now = await progress();
+    expect(now.state).toBe('RUNNING');
+    expect(clusters.applyInputs.length).toBeGreaterThanOrEqual(batches);
+  });
+
+  it('reports ceaStage and CRUD and DDL lag apart', async () => {
+    const now = await waitForProgress((p) => p.ceaStage === 'steady state');
+    // The fake's batches apply CRUD events 1 s behind and no DDL: DDL lag is the stream's.
+    expect(now.lag).toEqual({ overallLagSeconds: 1, crudLagSeconds: 1, ddlLagSeconds: 1 });
+    expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
+    await waitForProgress((p) => p.state === 'COMMITTED');
+    expect((await progress()).ceaStage).toBeNull();
   });
 });

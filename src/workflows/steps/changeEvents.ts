@@ -2,9 +2,10 @@
 // catch-up estimate, and (during a commit) the drain's watch.
 import { CancellationScope, patched, sleep } from '@temporalio/workflow';
 import type { ApplyChangesResult } from '../../activities/contract';
-import { CLUSTER_NAMES, type OperationTime } from '../../domain';
+import { CLUSTER_NAMES, compareOperationTimes, type OperationTime } from '../../domain';
 import { longCalls, pingCalls } from '../activityProxies';
 import { nextDrainWatch, nextLag } from '../lag';
+import type { ChangeEventState } from '../state';
 import type { Step, StepContext } from './context';
 import { noteApplied, verifierWork } from './verification';
 
@@ -18,6 +19,20 @@ async function pingIfDue(context: StepContext): Promise<void> {
   } catch {
     state.pingLatencyMs = { cluster0: -1, cluster1: -1 };
   }
+}
+
+/** Patch: the sync reports ceaStage, "collection copy drain" until it passes `drainUntil`. */
+export const CEA_STAGE = 'cea-stage';
+
+/**
+ * The drain of what the copy left (or, after a reverse, what was written since the commit) ends
+ * at the source's latest time as the first batch saw it; applying past it is the steady state.
+ */
+function advanceCeaStage(changeEvents: ChangeEventState, result: ApplyChangesResult): void {
+  if (!changeEvents.drainUntil) changeEvents.drainUntil = result.sourceLatest;
+  const { drainUntil } = changeEvents;
+  if (drainUntil && result.appliedThrough && compareOperationTimes(result.appliedThrough, drainUntil) >= 0)
+    changeEvents.steadyState = true;
 }
 
 /** Applies one batch from the checkpoint; with a stop time, until the stream has passed it. */
@@ -46,6 +61,11 @@ export async function applyChangeBatch(
   changeEvents.crudApplied += result.crudEventsApplied;
   changeEvents.ddlApplied += result.ddlEventsApplied;
   changeEvents.lag = nextLag(changeEvents.lag, result.lagSeconds, now);
+  // A kind none of whose events the batch applied has none waiting behind the stream's position.
+  changeEvents.crudLagSeconds = result.crudLagSeconds ?? result.lagSeconds;
+  changeEvents.ddlLagSeconds = result.ddlLagSeconds ?? result.lagSeconds;
+  // ceaStage flips once, and only in runs that know it: the flip changes the published progress.
+  if (patched(CEA_STAGE) && !changeEvents.steadyState) advanceCeaStage(changeEvents, result);
   if (stopAfterOperationTime) {
     const watch = nextDrainWatch(
       { progressAt: commit.drainProgressAt, stalledSeconds: commit.drainStalledSeconds },

@@ -16,6 +16,7 @@ describe('progress response', () => {
       lag: null,
       totalEventsApplied: null,
       estimatedSecondsToCEACatchup: null,
+      ceaStage: null,
       collectionCopy: null,
       indexBuilding: null,
       directionMapping: null,

@@ -143,6 +143,7 @@ describe('REST API', () => {
     expect(Object.keys(rest).sort()).toEqual(
       [
         'canWrite',
+        'ceaStage',
         'collectionCopy',
         'coordinatorID',
         'destination',

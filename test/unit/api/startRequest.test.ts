@@ -29,8 +29,37 @@ describe('parseStartRequest', () => {
         excludeNamespaces: [],
         verificationEnabled: true,
         preExistingDestinationData: false,
+        detectRandomId: true,
+        copyInNaturalOrder: [],
+        skipDiskSpaceCheck: false,
       },
     });
+  });
+
+  it('takes mongosync 1.20+ fields, and refuses sharding with a clear error', () => {
+    const options = parseStartRequest({
+      ...base,
+      detectRandomId: false,
+      copyInNaturalOrder: [{ database: 'shop', collections: ['events', 'logs'] }],
+      skipDiskSpaceCheck: true,
+      enableUserWriteBlocking: true,
+    }).options;
+    expect(options).toMatchObject({
+      detectRandomId: false,
+      copyInNaturalOrder: [{ database: 'shop', collections: ['events', 'logs'] }],
+      skipDiskSpaceCheck: true,
+      writeBlocking: 'sourceAndDestination',
+    });
+    expect(rejection({ ...base, detectRandomId: 'yes' })).toMatch(/detectRandomId/);
+    expect(rejection({ ...base, copyInNaturalOrder: [{ database: 'shop', collections: [] }] })).toMatch(
+      /copyInNaturalOrder\.0\.collections: name at least one collection/,
+    );
+    expect(rejection({ ...base, copyInNaturalOrder: [{ collections: ['a'] }] })).toMatch(
+      /copyInNaturalOrder\.0\.database: required/,
+    );
+    expect(rejection({ ...base, skipDiskSpaceCheck: 1 })).toMatch(/skipDiskSpaceCheck/);
+    const sharding = { createSupportingIndexes: true, shardingEntries: [] };
+    expect(rejection({ ...base, sharding })).toMatch(/sharding: .*sharded cluster is not supported yet/);
   });
 
   it('runs the verifier unless the body or --disableVerification turns it off', () => {

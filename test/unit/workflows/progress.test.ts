@@ -96,4 +96,35 @@ describe('progress view', () => {
     const committed = progressView({ ...applyingState(), status: 'COMMITTED', phase: 'committed' });
     expect(committed).toMatchObject({ state: 'COMMITTED', info: 'commit completed', lagTimeSeconds: 0 });
   });
+
+  it('shows INITIALIZING while a start is checked and during its setup', () => {
+    const checking = progressView({ ...newSyncState('s1', 'abc'), status: 'INITIALIZING' });
+    expect(checking).toMatchObject({ state: 'INITIALIZING', canCommit: false, direction: null });
+    const settingUp = progressView(runningState({ status: 'INITIALIZING', phase: 'blockDestination' }));
+    expect(settingUp).toMatchObject({ state: 'INITIALIZING', canCommit: false, ceaStage: null });
+  });
+
+  it('separates CRUD and DDL lag, each falling back to the overall lag', () => {
+    const state = applyingState(4);
+    expect(progressView(state).lag).toEqual({ overallLagSeconds: 4, crudLagSeconds: 4, ddlLagSeconds: 4 });
+    const separate = {
+      ...state,
+      changeEvents: { ...state.changeEvents, crudLagSeconds: 1, ddlLagSeconds: 9 },
+    };
+    expect(progressView(separate).lag).toEqual({ overallLagSeconds: 4, crudLagSeconds: 1, ddlLagSeconds: 9 });
+    const committed = { ...separate, status: 'COMMITTED' as const, phase: 'committed' as const };
+    expect(progressView(committed).lag).toEqual({
+      overallLagSeconds: 0,
+      crudLagSeconds: 0,
+      ddlLagSeconds: 0,
+    });
+  });
+
+  it('says ceaStage: draining what the copy left, then steady state, and nothing outside CEA', () => {
+    expect(progressView(runningState()).ceaStage).toBeNull();
+    const state = applyingState(4);
+    expect(progressView(state).ceaStage).toBe('collection copy drain');
+    const steady = { ...state, changeEvents: { ...state.changeEvents, steadyState: true } };
+    expect(progressView(steady).ceaStage).toBe('steady state');
+  });
 });

@@ -35,6 +35,11 @@ async function main(): Promise<void> {
     .option('--root-user <user>', 'root user created at start when --auth is given')
     .option('--root-password <password>', 'password of the root user')
     .option('--oplog-size-mb <mb>', 'size of the change history', parseSize, 256)
+    .option(
+      '--test-filesystem-size-mb <mb>',
+      'emulator-only test hook: the data volume size dbStats reports (default: unknown)',
+      parseSize,
+    )
     .showHelpAfterError()
     .parse();
   const options = program.opts<{
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
     rootUser?: string;
     rootPassword?: string;
     oplogSizeMb: number;
+    testFilesystemSizeMb?: number;
   }>();
   if (options.auth && (!options.rootUser || !options.rootPassword)) {
     program.error('error: --auth needs --root-user and --root-password');
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
     version: options.version,
     auth: options.auth ? { rootUser: options.rootUser!, rootPassword: options.rootPassword! } : undefined,
     oplogSizeMB: options.oplogSizeMb,
+    testFilesystemSizeMB: options.testFilesystemSizeMb,
   });
   const shown = emulator.uri.replace(/\/\/[^@]*@/, `//${options.rootUser ?? ''}:****@`);
   console.log(`emulator ready: ${options.auth ? shown : emulator.uri}`);

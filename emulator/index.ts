@@ -18,6 +18,8 @@ export interface EmulatorOptions {
   auth?: { rootUser: string; rootPassword: string };
   /** Size of the change history (oplog) in MB (default 256). */
   oplogSizeMB?: number;
+  /** Emulator-only test hook: the data volume's size dbStats reports, in MB (default: unknown, 0). */
+  testFilesystemSizeMB?: number;
 }
 
 export interface RunningEmulator {
@@ -49,6 +51,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       rootPassword: options.auth?.rootPassword,
     },
     oplogSizeBytes: Math.round(oplogSizeMB * 1024 * 1024),
+    testFilesystemSizeBytes:
+      options.testFilesystemSizeMB === undefined
+        ? undefined
+        : Math.round(options.testFilesystemSizeMB * 1024 * 1024),
   });
   engine.registerCommands(builtinCommands);
   engine.registerCommands(engine.auth.commands);

@@ -57,6 +57,11 @@ export interface EngineOptions {
   version: ServerVersion;
   auth: AuthOptions;
   oplogSizeBytes: number;
+  /**
+   * Emulator-only test hook: the size of the data volume dbStats reports (`fsTotalSize`), its
+   * used part being the data and indexes held. Unset, dbStats reports 0 for both (unknown).
+   */
+  testFilesystemSizeBytes?: number;
 }
 
 export interface RegisteredCursor {

@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ClusterClients } from './clusters';
 import type { ClusterName, PreflightInput, PreflightResult } from './contract';
 import { listCatalogEntries, listDatabaseNames, listIndexSpecs } from './catalog';
-import { isNeverSynced, isNeverSyncedDatabase } from './namespaces';
+import { activityContext } from './context';
+import { compileNamespaceFilter, isNeverSynced, isNeverSyncedDatabase } from './namespaces';
 import { missingActions, requiredActions, type RequiredActions } from './privileges';
 import { assertNoOtherSync } from './syncRecord';
 
@@ -153,6 +154,60 @@ async function checkUniqueIndexFormat(client: MongoClient, name: ClusterName): P
   }
 }
 
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** What the source's synced databases hold: data and indexes, as dbStats reports them. */
+async function sourceFootprint(client: MongoClient, input: PreflightInput): Promise<number> {
+  const namespaces = compileNamespaceFilter(input.options);
+  let bytes = 0;
+  for (const db of await listDatabaseNames(client)) {
+    if (isNeverSyncedDatabase(db) || !namespaces.mayIncludeDatabase(db)) continue;
+    const stats = await client.db(db).command({ dbStats: 1 });
+    bytes += Number(stats.dataSize ?? 0) + Number(stats.indexSize ?? 0);
+  }
+  return bytes;
+}
+
+/**
+ * Refuses a start whose destination has less free space on its data volume than the source's
+ * data and indexes take (mongosync's check; `skipDiskSpaceCheck` turns it off). A server that
+ * does not report its volume (fsTotalSize 0) cannot be checked: that is logged, not refused.
+ */
+async function checkDiskSpace(
+  source: MongoClient,
+  destination: MongoClient,
+  input: PreflightInput,
+): Promise<void> {
+  const volume = await destination.db('admin').command({ dbStats: 1 });
+  const total = Number(volume.fsTotalSize ?? 0);
+  const { destination: destinationName, source: sourceName } = input.direction;
+  if (!(total > 0)) {
+    activityContext().warn(
+      `${destinationName} reports no data volume size: its free disk space is not checked`,
+    );
+    return;
+  }
+  const free = total - Number(volume.fsUsedSize ?? 0);
+  const needed = await sourceFootprint(source, input);
+  if (free < needed) {
+    throw ApplicationFailure.nonRetryable(
+      `the destination ${destinationName} has ${formatBytes(free)} free on its data volume, but the ` +
+        `data and indexes to sync from ${sourceName} take ${formatBytes(needed)}; free space on ` +
+        `${destinationName}, or start with "skipDiskSpaceCheck": true`,
+      'InsufficientDestinationDiskSpace',
+    );
+  }
+}
+
 /** Checks both clusters before a sync starts or reverses; each refusal names the cluster and what is wrong. */
 export async function preflight(clusters: ClusterClients, input: PreflightInput): Promise<PreflightResult> {
   const { source: sourceName, destination: destinationName } = input.direction;
@@ -186,6 +241,8 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
       );
     }
   }
+  if (input.purpose === 'start' && !input.options.skipDiskSpaceCheck)
+    await checkDiskSpace(source, destination, input);
   // Reversing makes the original source the destination: its unique indexes must be in the current format.
   if (input.purpose === 'reverse') await checkUniqueIndexFormat(destination, destinationName);
   return { sourceVersion: sourceVersion.version, destinationVersion: destinationVersion.version };

@@ -47,6 +47,7 @@ const HTTP_STATUS: Record<SyncErrorName, number> = {
   PreconditionFailed: 400,
   InvalidStateTransition: 409,
   NotCommittable: 409,
+  InsufficientDestinationDiskSpace: 400,
   Unavailable: 503,
   InternalError: 500,
 };

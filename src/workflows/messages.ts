@@ -29,6 +29,7 @@ export type SyncErrorName =
   | 'InvalidStateTransition'
   | 'PreconditionFailed'
   | 'NotCommittable'
+  | 'InsufficientDestinationDiskSpace'
   | 'Unavailable'
   | 'InternalError';
 
@@ -37,6 +38,7 @@ export const SYNC_ERROR_NAMES: readonly SyncErrorName[] = [
   'InvalidStateTransition',
   'PreconditionFailed',
   'NotCommittable',
+  'InsufficientDestinationDiskSpace',
   'Unavailable',
   'InternalError',
 ];

@@ -34,7 +34,7 @@ jest.setTimeout(120_000);
 
 /** Two in-memory "clusters": write-block flags, a clock, and a log of what the workflow asked. */
 class FakeClusters implements SyncActivities {
-  preflightFailure: { purpose: PreflightInput['purpose']; message: string } | null = null;
+  preflightFailure: { purpose: PreflightInput['purpose']; message: string; type?: string } | null = null;
   writeBlocked: Record<ClusterName, boolean> = { cluster0: false, cluster1: false };
   /** The sync uuid each cluster's record names. */
   records: Partial<Record<ClusterName, string>> = {};
@@ -58,7 +58,10 @@ class FakeClusters implements SyncActivities {
   async preflight(input: PreflightInput) {
     if (this.preflightGate) await this.preflightGate;
     if (this.preflightFailure?.purpose === input.purpose) {
-      throw ApplicationFailure.nonRetryable(this.preflightFailure.message, 'PreconditionFailed');
+      throw ApplicationFailure.nonRetryable(
+        this.preflightFailure.message,
+        this.preflightFailure.type ?? 'PreconditionFailed',
+      );
     }
     return { sourceVersion: '7.0.0', destinationVersion: '7.0.0' };
   }
@@ -864,5 +867,17 @@ describe('mongosync 1.20-1.22 states and fields', () => {
     expect(await post('commit')).toEqual({ status: 200, body: { success: true } });
     await waitForProgress((p) => p.state === 'COMMITTED');
     expect((await progress()).ceaStage).toBeNull();
+  });
+
+  it('answers a start without room on the destination with InsufficientDestinationDiskSpace, and stays IDLE', async () => {
+    expect(await post('reset')).toEqual({ status: 200, body: { success: true } });
+    clusters.writeBlocked = { cluster0: false, cluster1: false };
+    const message = 'the destination cluster1 has 1.0 MB free on its data volume';
+    clusters.preflightFailure = { purpose: 'start', message, type: 'InsufficientDestinationDiskSpace' };
+    const refused = await post('start', { source: 'cluster0', destination: 'cluster1' });
+    expectRejected(refused, 400, 'InsufficientDestinationDiskSpace');
+    expect(refused.body.errorDescription).toContain(message);
+    expect((await progress()).state).toBe('IDLE');
+    clusters.preflightFailure = null;
   });
 });

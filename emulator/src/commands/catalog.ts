@@ -721,10 +721,21 @@ function dbStats(ctx: CommandContext): Document {
     indexSize,
     totalSize: dataSize + indexSize,
     scaleFactor: Long.fromNumber(1),
-    fsUsedSize: 0,
-    fsTotalSize: 0,
+    ...filesystemStats(ctx),
     ok: 1,
   };
+}
+
+/** The data volume as dbStats reports it: only known with the emulator's test hook (else 0, 0). */
+function filesystemStats(ctx: CommandContext): { fsUsedSize: number; fsTotalSize: number } {
+  const total = ctx.engine.options.testFilesystemSizeBytes;
+  if (total === undefined) return { fsUsedSize: 0, fsTotalSize: 0 };
+  let used = 0;
+  for (const database of ctx.engine.catalog.databases.values()) {
+    for (const collection of database.collections.values())
+      used += collection.sizeBytes + (collectionStats(collection).totalIndexSize as number);
+  }
+  return { fsUsedSize: Math.min(used, total), fsTotalSize: total };
 }
 
 /** The warning `validate` gives for a unique index whose keys are in the pre-4.2 format. */

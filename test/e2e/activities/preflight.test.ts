@@ -101,3 +101,54 @@ test('reversing onto an older cluster is refused before anything is written', as
     ),
   ).toMatch(/cannot sync from cluster1 \(MongoDB 8\.0\.\d+\) to the older cluster0 \(MongoDB 7\.0/);
 });
+
+describe('the destination disk space check', () => {
+  // The emulator's test hook gives the 8.0 server a data volume; the 7.0 server is the source.
+  const destinationEngine = () => servers.get('8.0')!.emulator.engine;
+  const MB = 1024 * 1024;
+
+  beforeAll(async () => {
+    const source = servers.get('7.0')!.admin.db('disk').collection('docs');
+    await source.insertMany(Array.from({ length: 2000 }, (_, n) => ({ n, pad: 'x'.repeat(1000) })));
+  });
+
+  afterAll(async () => {
+    destinationEngine().options.testFilesystemSizeBytes = undefined;
+    await servers.get('7.0')!.admin.db('disk').dropDatabase();
+  });
+
+  /** Gives the destination a volume with `freeBytes` left beside what it holds. */
+  async function setFreeSpace(freeBytes: number): Promise<void> {
+    destinationEngine().options.testFilesystemSizeBytes = 1024 * MB;
+    const stats = await servers.get('8.0')!.admin.db('admin').command({ dbStats: 1 });
+    destinationEngine().options.testFilesystemSizeBytes = Number(stats.fsUsedSize) + freeBytes;
+  }
+
+  test('refuses a start whose destination has less room than the source data and indexes', async () => {
+    await setFreeSpace(512 * 1024);
+    const error = await preflight('7.0', '8.0').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect((error as ApplicationFailure).type).toBe('InsufficientDestinationDiskSpace');
+    expect((error as ApplicationFailure).nonRetryable).toBe(true);
+    expect((error as ApplicationFailure).message).toMatch(
+      /cluster1 has .* free on its data volume, but the data and indexes to sync from cluster0 take 2\.\d MB.*skipDiskSpaceCheck/,
+    );
+  });
+
+  test('accepts enough room, and skipDiskSpaceCheck', async () => {
+    await setFreeSpace(100 * MB);
+    await expect(preflight('7.0', '8.0')).resolves.toMatchObject({ destinationVersion: expect.any(String) });
+    await setFreeSpace(512 * 1024);
+    await expect(
+      preflight('7.0', '8.0', { options: { ...options, skipDiskSpaceCheck: true } }),
+    ).resolves.toBeDefined();
+  });
+
+  test('a server that reports no volume size is not refused', async () => {
+    destinationEngine().options.testFilesystemSizeBytes = undefined;
+    await expect(preflight('7.0', '8.0')).resolves.toBeDefined();
+  });
+});

@@ -21,6 +21,38 @@ export interface OperationTime {
   i: number;
 }
 
+/** A cluster's oplog: its oldest and newest entries, and how much of its capped size it uses. */
+export interface OplogWindow {
+  first: OperationTime;
+  last: OperationTime;
+  sizeBytes: number;
+  maxSizeBytes: number;
+}
+
+/**
+ * Seconds until an entry at `resumeAt` leaves the oplog at the rate the window was written:
+ * first the free part fills, then every entry older than `resumeAt` is overwritten. Null when the
+ * window tells no rate (no time between its ends).
+ */
+export function oplogSecondsRemaining(window: OplogWindow, resumeAt: OperationTime): number | null {
+  const span = window.last.t - window.first.t;
+  if (!(span > 0) || !(window.sizeBytes > 0)) return null;
+  const bytesPerSecond = window.sizeBytes / span;
+  const untilFull = Math.max(0, window.maxSizeBytes - window.sizeBytes) / bytesPerSecond;
+  return Math.round(untilFull + Math.max(0, resumeAt.t - window.first.t));
+}
+
+/** A duration as Go (mongosync) prints one, to the second: "2h5m0s", "3m20s", "45s". */
+export function formatDuration(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
 export function compareOperationTimes(a: OperationTime, b: OperationTime): number {
   return a.t !== b.t ? a.t - b.t : a.i - b.i;
 }

@@ -7,6 +7,7 @@ import type { SyncActivities } from './activities/contract';
 import { TemporalSyncClient } from './api/syncClient';
 import { assertClustersBelongToSync } from './ownership';
 import { createApiServer, type ApiServer } from './api/server';
+import { OplogWindowCache } from './api/oplogEstimate';
 import {
   clusterFingerprint,
   loadConfigOrExit,
@@ -120,8 +121,11 @@ export async function startService(
     const { verificationLog } = await import('./activities/verifierReport');
     const reportClients = new ReportClients({ cluster0: config.cluster0, cluster1: config.cluster1 });
     cleanup.add(() => reportClients.close());
+    const { readOplogWindow } = await import('./activities/oplogWindow');
+    const oplogWindows = new OplogWindowCache((cluster) => readOplogWindow(reportClients.get(cluster)));
     const api: ApiServer = await createApiServer({
       sync,
+      oplogWindow: (cluster) => oplogWindows.get(cluster),
       verificationByDefault: !config.disableVerification,
       verificationLog: (destination, limit) => verificationLog(reportClients.get(destination), limit),
       clusterHosts: {

@@ -20,6 +20,8 @@ export function progressResponse(progress: WorkflowProgress, hosts: ClusterHosts
     totalEventsApplied: progress.totalEventsApplied,
     estimatedSecondsToCEACatchup: progress.estimatedSecondsToCEACatchup,
     ceaStage: progress.ceaStage ?? null,
+    // Filled in by the API from the source's oplog (see oplogEstimate.ts).
+    estimatedOplogTimeRemaining: null,
     collectionCopy: progress.collectionCopy,
     indexBuilding: progress.indexBuilding,
     directionMapping:

@@ -5,7 +5,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { SyncErrorName } from '../workflows/messages';
 import type { VerificationLogEntry } from '../activities/verifierReport';
-import type { ClusterName } from '../domain';
+import type { ClusterName, OplogWindow } from '../domain';
+import { oplogEstimate } from './oplogEstimate';
 import { progressResponse, type ClusterHosts } from './progressResponse';
 import { InvalidRequestError, parseEmptyRequest, parseJsonBody, parseStartRequest } from './startRequest';
 import { SyncCommandError, type ArgumentlessCommand, type SyncService } from './syncClient';
@@ -20,6 +21,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Whether a /start without `verification` runs the verifier (false with --disableVerification). */
   verificationByDefault?: boolean;
+  /** The source's oplog window, for estimatedOplogTimeRemaining (cached by the caller). */
+  oplogWindow?: (cluster: ClusterName) => Promise<OplogWindow | null>;
   /** The verifier's mismatch log on a cluster (GET /api/v1/verification). */
   verificationLog?: (destination: ClusterName, limit: number) => Promise<VerificationLogEntry[]>;
   port?: number;
@@ -137,7 +140,15 @@ export function createApiApp(options: ApiServerOptions): express.Express {
   });
   app.get('/api/v1/progress', async (_req, res) => {
     try {
-      res.json({ success: true, progress: progressResponse(await sync.progress(), clusterHosts) });
+      const progress = await sync.progress();
+      const response = progressResponse(progress, clusterHosts);
+      if (options.oplogWindow && progress.direction && progress.resumePoint) {
+        const estimate = oplogEstimate(progress, await options.oplogWindow(progress.direction.source));
+        response.estimatedOplogTimeRemaining = estimate.estimatedOplogTimeRemaining;
+        if (estimate.warning)
+          response.warnings = [...((response.warnings as string[] | undefined) ?? []), estimate.warning];
+      }
+      res.json({ success: true, progress: response });
     } catch (err) {
       const failure = asCommandError(err);
       logger.warn({ error: failure.errorName }, `progress failed: ${failure.message}`);

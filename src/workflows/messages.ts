@@ -3,7 +3,7 @@
 import type { UniqueConflict } from '../activities/contract';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { CLUSTER_NAMES, type Direction, type SyncOptions } from '../domain';
+import { CLUSTER_NAMES, type Direction, type OperationTime, type SyncOptions } from '../domain';
 
 export const SYNC_STATUSES = [
   'IDLE',
@@ -187,6 +187,11 @@ export interface WorkflowProgress {
   clusterFingerprint: string;
   /** The random id of this sync, recorded on its destination; null before start. */
   syncUuid: string | null;
+  /**
+   * Where the sync's change stream resumes, to the minute (absent before the patch): the API
+   * tells from it how long the source's oplog still holds it (estimatedOplogTimeRemaining).
+   */
+  resumePoint?: OperationTime;
 }
 
 export const PROGRESS_MEMO_KEY = 'progress';

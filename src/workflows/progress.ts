@@ -3,6 +3,7 @@
 import type { NamespaceCopyProgress, VerifierSideProgress, WorkflowProgress } from './messages';
 import { canCommit, haltedBy, type CopyState, type SyncWorkflowState } from './state';
 import { PHASES } from './stateTable';
+import type { OperationTime } from '../domain';
 
 function isApplyingChanges(state: SyncWorkflowState): boolean {
   return state.phase === 'changeEvents' || state.status === 'COMMITTING';
@@ -134,6 +135,13 @@ function warningsOf(state: SyncWorkflowState): string[] {
     );
   }
   return warnings;
+}
+
+/** Where the change stream resumes from, to the minute (it changes the memo once a minute at most). */
+export function resumePointOf(state: SyncWorkflowState): OperationTime | null {
+  if (state.direction === null || state.status === 'IDLE' || state.status === 'COMMITTED') return null;
+  const at = state.changeEvents.appliedThrough ?? state.changeEvents.startAt;
+  return at ? { t: Math.floor(at.t / 60) * 60, i: 0 } : null;
 }
 
 export function progressView(state: SyncWorkflowState): WorkflowProgress {

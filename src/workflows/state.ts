@@ -90,6 +90,8 @@ export interface ChangeEventState {
   drainUntil?: OperationTime | null;
   /** Whether application has passed `drainUntil`: ceaStage "steady state". */
   steadyState?: boolean;
+  /** The operation time the last batch applied through (absent in syncs begun before). */
+  appliedThrough?: OperationTime | null;
 }
 
 export interface CommitState {

@@ -34,7 +34,7 @@ import {
   type SyncCommand,
   type SyncStatus,
 } from './messages';
-import { progressView } from './progress';
+import { progressView, resumePointOf } from './progress';
 import {
   canCommit,
   haltedBy,
@@ -56,6 +56,9 @@ export const RESET_BEFORE_CONTINUE_AS_NEW = 'reset-before-continue-as-new';
 
 /** Patch: a start shows INITIALIZING while its checks run (it showed IDLE). */
 export const INITIALIZING_DURING_START = 'initializing-during-start';
+
+/** Patch: the published progress carries the resume point, to the minute (the oplog estimate). */
+export const RESUME_POINT_IN_PROGRESS = 'resume-point-in-progress';
 
 const MAX_WARNINGS = 20;
 
@@ -536,6 +539,8 @@ class SyncRun {
   /** Publishes the progress as memo, so the API can answer while no worker runs. */
   private publish(): void {
     const progress = progressView(this.state);
+    const resumePoint = resumePointOf(this.state);
+    if (resumePoint !== null && patched(RESUME_POINT_IN_PROGRESS)) progress.resumePoint = resumePoint;
     const serialized = JSON.stringify(progress);
     if (serialized === this.lastPublished) return;
     this.lastPublished = serialized;

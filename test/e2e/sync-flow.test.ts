@@ -117,6 +117,14 @@ describe('sync from cluster0 to cluster1', () => {
       'change event application',
     );
     expect(cea.collectionCopy.estimatedCopiedBytes).toBe(cea.collectionCopy.estimatedTotalBytes);
+    // mongosync 1.19-1.22 fields, read from the source's oplog and the workflow.
+    expect(['collection copy drain', 'steady state']).toContain(cea.ceaStage);
+    const withOplog = await api.waitFor(
+      (p) => typeof p.estimatedOplogTimeRemaining === 'string',
+      30_000,
+      'estimatedOplogTimeRemaining',
+    );
+    expect(withOplog.estimatedOplogTimeRemaining).toMatch(/^(\d+h)?(\d+m)?\d+s$/);
     await applyMixedWrites(cluster0.app, 2);
 
     expect(await api.post('pause')).toEqual({ status: 200, body: { success: true } });

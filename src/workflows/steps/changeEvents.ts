@@ -62,6 +62,7 @@ export async function applyChangeBatch(
   changeEvents.ddlApplied += result.ddlEventsApplied;
   changeEvents.lag = nextLag(changeEvents.lag, result.lagSeconds, now);
   // A kind none of whose events the batch applied has none waiting behind the stream's position.
+  if (result.appliedThrough) changeEvents.appliedThrough = result.appliedThrough;
   changeEvents.crudLagSeconds = result.crudLagSeconds ?? result.lagSeconds;
   changeEvents.ddlLagSeconds = result.ddlLagSeconds ?? result.lagSeconds;
   // ceaStage flips once, and only in runs that know it: the flip changes the published progress.

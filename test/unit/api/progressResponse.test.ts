@@ -17,6 +17,7 @@ describe('progress response', () => {
       totalEventsApplied: null,
       estimatedSecondsToCEACatchup: null,
       ceaStage: null,
+      estimatedOplogTimeRemaining: null,
       collectionCopy: null,
       indexBuilding: null,
       directionMapping: null,

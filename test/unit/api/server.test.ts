@@ -148,6 +148,7 @@ describe('REST API', () => {
         'coordinatorID',
         'destination',
         'directionMapping',
+        'estimatedOplogTimeRemaining',
         'estimatedSecondsToCEACatchup',
         'indexBuilding',
         'info',

@@ -8,6 +8,7 @@ import { TemporalSyncClient } from './api/syncClient';
 import { assertClustersBelongToSync } from './ownership';
 import { createApiServer, type ApiServer } from './api/server';
 import { OplogWindowCache } from './api/oplogEstimate';
+import { renderMetrics } from './metrics';
 import {
   clusterFingerprint,
   loadConfigOrExit,
@@ -126,6 +127,7 @@ export async function startService(
     const api: ApiServer = await createApiServer({
       sync,
       oplogWindow: (cluster) => oplogWindows.get(cluster),
+      metrics: () => renderMetrics(() => sync.progress()),
       verificationByDefault: !config.disableVerification,
       verificationLog: (destination, limit) => verificationLog(reportClients.get(destination), limit),
       clusterHosts: {

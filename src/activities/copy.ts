@@ -1,4 +1,5 @@
 import { type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
+import { timedWriteBatch } from '../metrics';
 import type { ClusterClients } from './clusters';
 import type { CopyPartitionInput, CopyPartitionResult, Partition } from './contract';
 import { activityContext } from './context';
@@ -45,7 +46,7 @@ export function partitionFilter(partition: Partition, resumeAfter: string | null
  * replaced by the copied version.
  */
 async function writeBatch(destination: Db, coll: string, documents: Uint8Array[]): Promise<void> {
-  const writeErrors = await insertRawDocuments(destination, coll, documents);
+  const writeErrors = await timedWriteBatch('copy', () => insertRawDocuments(destination, coll, documents));
   if (writeErrors.length === 0) return;
   const unexpected = writeErrors.find((writeError) => !isDuplicateKey(writeError));
   if (unexpected) {

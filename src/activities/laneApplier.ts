@@ -6,6 +6,7 @@ import {
   type MongoClient,
 } from 'mongodb';
 import { ApplicationFailure } from '@temporalio/common';
+import { timedWriteBatch } from '../metrics';
 import { EXACT_TYPES } from './bsonOptions';
 import { crudWrites, laneOf, type CrudEvent } from './changeEvents';
 import { isDuplicateKey, writeErrorsOf } from './serverErrors';
@@ -147,7 +148,9 @@ export class LaneApplier {
       }
       if (operations.length > 0) {
         try {
-          await collection.bulkWrite(operations, { ordered: true, bypassDocumentValidation: true });
+          await timedWriteBatch('apply', () =>
+            collection.bulkWrite(operations, { ordered: true, bypassDocumentValidation: true }),
+          );
         } catch (error) {
           if (!(error instanceof MongoBulkWriteError)) throw error;
           // Ordered: the write error with the lowest index is where the bulk write stopped.

@@ -21,6 +21,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Whether a /start without `verification` runs the verifier (false with --disableVerification). */
   verificationByDefault?: boolean;
+  /** The Prometheus metrics (GET /metrics, outside /api/v1 as mongosync's). */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The source's oplog window, for estimatedOplogTimeRemaining (cached by the caller). */
   oplogWindow?: (cluster: ClusterName) => Promise<OplogWindow | null>;
   /** The verifier's mismatch log on a cluster (GET /api/v1/verification). */
@@ -155,8 +157,21 @@ export function createApiApp(options: ApiServerOptions): express.Express {
       sendError(res, failure.errorName, failure.message);
     }
   });
+  if (options.metrics) {
+    const metrics = options.metrics;
+    app.get('/metrics', async (_req, res) => {
+      try {
+        const { contentType, body } = await metrics();
+        res.type(contentType).send(body);
+      } catch (err) {
+        const failure = asCommandError(err);
+        sendError(res, failure.errorName, failure.message);
+      }
+    });
+  }
   const knownRoutes = new Map<string, string>([
     ['/api/v1/progress', 'GET'],
+    ['/metrics', 'GET'],
     ['/api/v1/start', 'POST'],
     ...ARGUMENTLESS_COMMANDS.map((c): [string, string] => [`/api/v1/${c}`, 'POST']),
   ]);

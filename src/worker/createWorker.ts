@@ -1,7 +1,14 @@
 // Builds the Temporal worker that runs the sync workflow and its activities. Workflow code is
 // bundled once per process and shared by every worker created afterwards.
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import type { Duration } from '@temporalio/common';
+import {
+  bundleWorkflowCode,
+  Worker,
+  type ActivityInterceptorsFactory,
+  type NativeConnection,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import { CancelledFailure, type Duration } from '@temporalio/common';
+import { activityDuration } from '../metrics';
 import type { SyncActivities } from '../activities/contract';
 
 export interface SyncWorkerOptions {
@@ -49,6 +56,23 @@ function activityFunctions(
   );
 }
 
+/** Each activity's duration and outcome into the service's metrics. */
+const timeActivities: ActivityInterceptorsFactory = (context) => ({
+  inbound: {
+    async execute(input, next) {
+      const end = activityDuration.startTimer({ activity: context.info.activityType });
+      try {
+        const result = await next(input);
+        end({ outcome: 'completed' });
+        return result;
+      } catch (err) {
+        end({ outcome: err instanceof CancelledFailure ? 'cancelled' : 'failed' });
+        throw err;
+      }
+    },
+  },
+});
+
 let bundlePromise: Promise<WorkflowBundle> | null = null;
 
 /** The sync workflows' bundle, built on first use (10-20 s) and reused. */
@@ -75,5 +99,6 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Work
     // Cancellation reaches an activity through heartbeat responses (keep pause responsive), and the
     // API counts the running copies' heartbeats into /progress (it moves at least every 2 s).
     maxHeartbeatThrottleInterval: '1 second',
+    interceptors: { activity: [timeActivities] },
   });
 }

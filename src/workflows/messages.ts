@@ -172,6 +172,8 @@ export interface WorkflowProgress {
   lagTimeSeconds: number | null;
   lag: { overallLagSeconds: number; crudLagSeconds: number; ddlLagSeconds: number } | null;
   totalEventsApplied: number | null;
+  /** Ours: the applied events by kind (absent in progress published before). */
+  eventsAppliedByKind?: { crud: number; ddl: number } | null;
   estimatedSecondsToCEACatchup: number | null;
   /** mongosync 1.22: during change event application, whether it still drains what the copy left. */
   ceaStage: CeaStage | null;

@@ -82,6 +82,7 @@ export function idleProgress(): WorkflowProgress {
     lagTimeSeconds: null,
     lag: null,
     totalEventsApplied: null,
+    eventsAppliedByKind: null,
     estimatedSecondsToCEACatchup: null,
     ceaStage: null,
     collectionCopy: null,
@@ -188,6 +189,7 @@ export function progressView(state: SyncWorkflowState): WorkflowProgress {
             ddlLagSeconds: committed ? 0 : (changeEvents.ddlLagSeconds ?? lagTimeSeconds),
           },
     totalEventsApplied: changeEvents.totalApplied,
+    eventsAppliedByKind: { crud: changeEvents.crudApplied, ddl: changeEvents.ddlApplied },
     estimatedSecondsToCEACatchup: state.phase === 'changeEvents' ? changeEvents.lag.etaSeconds : null,
     ceaStage: isApplyingChanges(state)
       ? changeEvents.steadyState

@@ -1,5 +1,6 @@
 // The sync service end to end: the real Temporal dev server, the real worker and activities, two
 // emulated clusters with auth on, driven through mongosync's REST API only.
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startService, type RunningService } from '../../src/main';
@@ -162,6 +163,49 @@ describe('sync from cluster0 to cluster1', () => {
     ]);
     expect((await api.post('commit')).body.error).toBe('InvalidStateTransition');
     expect((await api.post('pause')).body.error).toBe('InvalidStateTransition');
+  });
+
+  test('GET /metrics: Prometheus text whose figures are the sync’s own', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const families = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f]));
+    const progress = await api.progress();
+    const samples = (name: string) => families.get(name)?.metrics ?? [];
+    const value = (name: string, label: string, key: string) =>
+      Number(samples(name).find((s) => s.labels?.[label] === key)?.value);
+
+    expect(value('mongosync_state', 'state', 'COMMITTED')).toBe(1);
+    expect(samples('mongosync_state').filter((s) => Number(s.value) === 1)).toHaveLength(1);
+    expect(
+      value('mongosync_events_applied', 'kind', 'crud') + value('mongosync_events_applied', 'kind', 'ddl'),
+    ).toBe(progress.totalEventsApplied);
+    expect(value('mongosync_events_applied', 'kind', 'crud')).toBeGreaterThan(0);
+    expect(value('mongosync_lag_seconds', 'kind', 'overall')).toBe(progress.lag.overallLagSeconds);
+    const namespaces = progress.collectionCopy.namespaces as {
+      namespace: string;
+      estimatedCopiedBytes: number;
+      copiedDocuments: number;
+    }[];
+    expect(namespaces.length).toBeGreaterThan(0);
+    for (const ns of namespaces) {
+      expect(value('mongosync_copied_bytes', 'namespace', ns.namespace)).toBe(ns.estimatedCopiedBytes);
+      expect(value('mongosync_copied_documents', 'namespace', ns.namespace)).toBe(ns.copiedDocuments);
+    }
+    // The parser keeps histograms' types but not their labelled counts: those are read off the text.
+    expect(families.get('mongosync_activity_duration_seconds')?.type).toBe('HISTOGRAM');
+    expect(families.get('mongosync_write_batch_duration_seconds')?.type).toBe('HISTOGRAM');
+    const count = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+    expect(
+      count(
+        /^mongosync_activity_duration_seconds_count\{activity="copyPartition",outcome="completed"\} (\d+)$/m,
+      ),
+    ).toBeGreaterThan(0);
+    expect(count(/^mongosync_write_batch_duration_seconds_count\{kind="copy"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(count(/^mongosync_write_batch_duration_seconds_count\{kind="apply"\} (\d+)$/m)).toBeGreaterThan(0);
+    // Never a credential, in any label or help text.
+    expect(text).not.toContain('syncer-password');
   });
 
   test('unique, TTL and hidden index options are restored on the destination at commit', async () => {

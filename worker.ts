@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
-      activities: createActivities(clusters),
+      activities: createActivities(clusters, { createIndexesBatchSize: config.createIndexesBatchSize }),
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down the worker');

@@ -26,7 +26,29 @@ export interface ServiceConfig {
   verbosity: Verbosity;
   /** mongosync's `--disableVerification`: a /start without `verification` runs without the verifier. */
   disableVerification: boolean;
+  /** mongosync's `--loadLevel` 1-4 (default 3): how hard a new sync works the clusters. */
+  loadLevel: LoadLevel;
+  /** mongosync's `--createIndexesBatchSize`: indexes per createIndexes command (0: all at once). */
+  createIndexesBatchSize: number;
+  /** mongosync's `--acceptDisclaimer` and `--disableTelemetry`: accepted; ours sends nothing anywhere. */
+  acceptDisclaimer: boolean;
+  disableTelemetry: boolean;
 }
+
+export const LOAD_LEVELS = [1, 2, 3, 4] as const;
+export type LoadLevel = (typeof LOAD_LEVELS)[number];
+
+/**
+ * What `--loadLevel` sets for a new sync: partitions copied at once and partitions the verifier
+ * hashes at once. Level 3 is the default tuning; 1 and 2 spare busy production clusters, 4 uses
+ * clusters with room to spare.
+ */
+export const LOAD_LEVEL_TUNING: Record<LoadLevel, { copyConcurrency: number; verifyConcurrency: number }> = {
+  1: { copyConcurrency: 2, verifyConcurrency: 1 },
+  2: { copyConcurrency: 4, verifyConcurrency: 2 },
+  3: { copyConcurrency: 8, verifyConcurrency: 4 },
+  4: { copyConcurrency: 16, verifyConcurrency: 8 },
+};
 
 export class ConfigError extends Error {
   constructor(
@@ -49,6 +71,9 @@ const mongoUri = z
   );
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port');
 
+/** A switch: true on the command line, a boolean (or "true"/"false") in the YAML file. */
+const yamlBoolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
 const configSchema = z
   .object({
     cluster0: mongoUri,
@@ -69,9 +94,18 @@ const configSchema = z
       .transform((v) => v.toUpperCase())
       .pipe(z.enum(VERBOSITY_LEVELS))
       .default('INFO'),
-    disableVerification: z
-      .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
-      .default(false),
+    disableVerification: yamlBoolean.default(false),
+    loadLevel: z.coerce
+      .number()
+      .int()
+      .refine((level): level is LoadLevel => (LOAD_LEVELS as readonly number[]).includes(level), {
+        message: 'must be 1, 2, 3 or 4',
+      })
+      .default(3)
+      .transform((level) => level as LoadLevel),
+    createIndexesBatchSize: z.coerce.number().int().min(0).max(64).default(0),
+    acceptDisclaimer: yamlBoolean.default(false),
+    disableTelemetry: yamlBoolean.default(false),
   })
   .strict();
 
@@ -99,6 +133,18 @@ const FLAGS: { flag: string; key: FlagKey; arg: string; description: string }[] 
     description: 'directory for mongosync.log (default stdout)',
   },
   { flag: 'verbosity', key: 'verbosity', arg: 'level', description: VERBOSITY_LEVELS.join('|') },
+  {
+    flag: 'loadLevel',
+    key: 'loadLevel',
+    arg: 'level',
+    description: '1-4 (default 3): partitions copied and hashed at once by a new sync',
+  },
+  {
+    flag: 'createIndexesBatchSize',
+    key: 'createIndexesBatchSize',
+    arg: 'n',
+    description: 'indexes per createIndexes command during the copy (default 0: all at once)',
+  },
 ];
 
 /** Flags without a value (mongosync's spelling). */
@@ -107,6 +153,12 @@ const SWITCHES: { flag: string; key: FlagKey; description: string }[] = [
     flag: 'disableVerification',
     key: 'disableVerification',
     description: 'run syncs without the embedded verifier unless /start asks for it',
+  },
+  { flag: 'acceptDisclaimer', key: 'acceptDisclaimer', description: "accepted, as mongosync's" },
+  {
+    flag: 'disableTelemetry',
+    key: 'disableTelemetry',
+    description: 'accepted; this service never sends telemetry anywhere',
   },
 ];
 

@@ -10,6 +10,7 @@ import { createApiServer, type ApiServer } from './api/server';
 import { OplogWindowCache } from './api/oplogEstimate';
 import { renderMetrics } from './metrics';
 import {
+  LOAD_LEVEL_TUNING,
   clusterFingerprint,
   loadConfigOrExit,
   redactConnectionString,
@@ -88,7 +89,7 @@ export async function startService(
       const { ClusterClients, createActivities } = await import('./activities');
       const clusters = new ClusterClients({ cluster0: config.cluster0, cluster1: config.cluster1 });
       cleanup.add(() => clusters.close());
-      activities = createActivities(clusters);
+      activities = createActivities(clusters, { createIndexesBatchSize: config.createIndexesBatchSize });
     }
 
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
@@ -115,7 +116,8 @@ export async function startService(
       workflowId: syncWorkflowId(config),
       taskQueue: config.taskQueue,
       clusterFingerprint: clusterFingerprint(config.cluster0, config.cluster1),
-      tuning: options.tuning,
+      // --loadLevel sets a new sync's concurrency; a test's tuning wins over it.
+      tuning: { ...LOAD_LEVEL_TUNING[config.loadLevel], ...options.tuning },
     });
     // The verifier's mismatch log is read from the destination's metadata database.
     const { ClusterClients: ReportClients } = await import('./activities');

@@ -80,11 +80,23 @@ export async function listIndexSpecs(db: Db, coll: string): Promise<Document[]> 
   }
 }
 
-/** Builds relaxed copies of the given indexes; building one that already exists is a no-op. */
-export async function createRelaxedIndexes(db: Db, coll: string, specs: Document[]): Promise<number> {
-  const toBuild = specs.filter((spec) => !isIdIndex(spec) && spec.clustered !== true);
-  if (toBuild.length === 0) return 0;
-  await db.command({ createIndexes: coll, indexes: toBuild.map(relaxIndexSpec) });
+/** Indexes per createIndexes command (mongosync's `--createIndexesBatchSize`); 0: all at once. */
+export const DEFAULT_CREATE_INDEXES_BATCH_SIZE = 0;
+
+/**
+ * Builds relaxed copies of the given indexes, `batchSize` per createIndexes command (0: all in
+ * one, one scan of the collection); building one that already exists is a no-op.
+ */
+export async function createRelaxedIndexes(
+  db: Db,
+  coll: string,
+  specs: Document[],
+  batchSize = DEFAULT_CREATE_INDEXES_BATCH_SIZE,
+): Promise<number> {
+  const toBuild = specs.filter((spec) => !isIdIndex(spec) && spec.clustered !== true).map(relaxIndexSpec);
+  const size = batchSize > 0 ? batchSize : Math.max(1, toBuild.length);
+  for (let start = 0; start < toBuild.length; start += size)
+    await db.command({ createIndexes: coll, indexes: toBuild.slice(start, start + size) });
   return toBuild.length;
 }
 
@@ -135,6 +147,7 @@ export async function prepareCatalog(
   source: MongoClient,
   destination: MongoClient,
   options: SyncOptions,
+  createIndexesBatchSize = DEFAULT_CREATE_INDEXES_BATCH_SIZE,
 ): Promise<CatalogResult> {
   const entries = await listSyncedCatalog(source, compileNamespaceFilter(options));
   const prepared = await mapInWaves(entries, async (entry) => {
@@ -144,7 +157,12 @@ export async function prepareCatalog(
       indexesByBuildTime(source, entry, options),
       estimateCollectionSize(source.db(entry.db), entry.name),
     ]);
-    await createRelaxedIndexes(destination.db(entry.db), entry.name, indexes.beforeCopy);
+    await createRelaxedIndexes(
+      destination.db(entry.db),
+      entry.name,
+      indexes.beforeCopy,
+      createIndexesBatchSize,
+    );
     const plan: CollectionPlan = {
       db: entry.db,
       coll: entry.name,
@@ -168,11 +186,12 @@ export async function buildIndexesAfterCopy(
   source: MongoClient,
   destination: MongoClient,
   options: SyncOptions,
+  createIndexesBatchSize = DEFAULT_CREATE_INDEXES_BATCH_SIZE,
 ): Promise<{ indexesBuilt: number }> {
   const entries = await listSyncedCatalog(source, compileNamespaceFilter(options));
   const built = await mapInWaves(entries, async (entry) => {
     const { afterCopy } = await indexesByBuildTime(source, entry, options);
-    return createRelaxedIndexes(destination.db(entry.db), entry.name, afterCopy);
+    return createRelaxedIndexes(destination.db(entry.db), entry.name, afterCopy, createIndexesBatchSize);
   });
   return { indexesBuilt: built.reduce((sum, count) => sum + count, 0) };
 }

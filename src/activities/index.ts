@@ -22,7 +22,14 @@ export type * from './contract';
 const BULK_RECHECK_MS = 30_000;
 
 /** The sync service's activities, bound to the worker's cluster connections. */
-export function createActivities(clusters: ClusterClients): SyncActivities {
+/** What the service's flags set for the activities of its worker. */
+export interface ActivitySettings {
+  /** Indexes per createIndexes command during the copy (0: all of a collection's at once). */
+  createIndexesBatchSize?: number;
+}
+
+export function createActivities(clusters: ClusterClients, settings: ActivitySettings = {}): SyncActivities {
+  const batchSize = settings.createIndexesBatchSize;
   const guard = new SyncRecordGuard(clusters);
   /** Runs `work` only once the sync's destination is known to hold its record (checked within `maxAgeMs`). */
   const forSync =
@@ -45,7 +52,12 @@ export function createActivities(clusters: ClusterClients): SyncActivities {
     // within the heartbeat timeout and the step is retried elsewhere, not after its long timeout.
     prepareCatalog: forSync(0, ({ direction, options }) =>
       withHeartbeats(() =>
-        prepareCatalog(clusters.get(direction.source), clusters.get(direction.destination), options),
+        prepareCatalog(
+          clusters.get(direction.source),
+          clusters.get(direction.destination),
+          options,
+          batchSize,
+        ),
       ),
     ),
     planPartitions: ({ direction, collection, targetPartitionBytes }) =>
@@ -53,7 +65,12 @@ export function createActivities(clusters: ClusterClients): SyncActivities {
     copyPartition: forSync(BULK_RECHECK_MS, (input) => copyPartition(clusters, input)),
     buildIndexesAfterCopy: forSync(0, ({ direction, options }) =>
       withHeartbeats(() =>
-        buildIndexesAfterCopy(clusters.get(direction.source), clusters.get(direction.destination), options),
+        buildIndexesAfterCopy(
+          clusters.get(direction.source),
+          clusters.get(direction.destination),
+          options,
+          batchSize,
+        ),
       ),
     ),
     applyChanges: forSync(BULK_RECHECK_MS, (input) => applyChanges(clusters, input)),

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConfigError,
+  LOAD_LEVELS,
+  LOAD_LEVEL_TUNING,
   clusterFingerprint,
   parseServiceConfig,
   redactConnectionString,
   syncWorkflowId,
 } from '../../src/config';
+import { DEFAULT_TUNING } from '../../src/workflows/state';
 
 const clusters = ['--cluster0', 'mongodb://a:1', '--cluster1', 'mongodb://b:2'];
 
@@ -37,6 +40,10 @@ describe('parseServiceConfig', () => {
       logPath: null,
       verbosity: 'INFO',
       disableVerification: false,
+      loadLevel: 3,
+      createIndexesBatchSize: 0,
+      acceptDisclaimer: false,
+      disableTelemetry: false,
     });
   });
 
@@ -156,5 +163,51 @@ describe('--disableVerification', () => {
   it('is a switch, and a YAML key', () => {
     expect(parseServiceConfig(clusters).disableVerification).toBe(false);
     expect(parseServiceConfig([...clusters, '--disableVerification']).disableVerification).toBe(true);
+  });
+});
+
+describe('mongosync 1.20+ flags', () => {
+  it('reads --loadLevel 1-4 and refuses anything else', () => {
+    expect(parseServiceConfig([...clusters, '--loadLevel', '1']).loadLevel).toBe(1);
+    expect(parseServiceConfig([...clusters, '--loadLevel', '4']).loadLevel).toBe(4);
+    expect(configError([...clusters, '--loadLevel', '5'])).toMatch(/--loadLevel: must be 1, 2, 3 or 4/);
+    expect(configError([...clusters, '--loadLevel', 'high'])).toMatch(/--loadLevel/);
+  });
+
+  it('maps each load level to the concurrency of a new sync, level 3 being the default tuning', () => {
+    expect(LOAD_LEVEL_TUNING[3]).toEqual({
+      copyConcurrency: DEFAULT_TUNING.copyConcurrency,
+      verifyConcurrency: DEFAULT_TUNING.verifyConcurrency,
+    });
+    const levels = LOAD_LEVELS.map((level) => LOAD_LEVEL_TUNING[level].copyConcurrency);
+    expect([...levels].sort((a, b) => a - b)).toEqual(levels);
+  });
+
+  it('reads --createIndexesBatchSize, --acceptDisclaimer and --disableTelemetry, as flags and YAML keys', () => {
+    const config = parseServiceConfig([
+      ...clusters,
+      '--createIndexesBatchSize',
+      '2',
+      '--acceptDisclaimer',
+      '--disableTelemetry',
+    ]);
+    expect(config).toMatchObject({
+      createIndexesBatchSize: 2,
+      acceptDisclaimer: true,
+      disableTelemetry: true,
+    });
+    expect(configError([...clusters, '--createIndexesBatchSize', '-1'])).toMatch(/--createIndexesBatchSize/);
+    const dir = mkdtempSync(join(tmpdir(), 'mongosync-flags-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      'loadLevel: 2\ncreateIndexesBatchSize: 3\nacceptDisclaimer: true\ndisableTelemetry: true\n',
+    );
+    expect(parseServiceConfig([...clusters, '--config', file])).toMatchObject({
+      loadLevel: 2,
+      createIndexesBatchSize: 3,
+      acceptDisclaimer: true,
+      disableTelemetry: true,
+    });
   });
 });

@@ -19,6 +19,7 @@ import {
 } from './config';
 import { componentLogger, createLogger, type Logger } from './logger';
 import { startDevServer, type DevServer } from './temporal/devServer';
+import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { createSyncWorker } from './worker/createWorker';
 import { installTemporalRuntime } from './worker/runtimeLogging';
 import type { SyncTuning } from './workflows/state';
@@ -111,7 +112,11 @@ export async function startService(
     const connection = await Connection.connect({ address: temporalAddress });
     cleanup.add(() => connection.close());
     const client = new Client({ connection, namespace: config.temporalNamespace });
+    const searchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);
+    if (!searchAttributes.registered)
+      log.warn(`syncs are not findable by search attributes: ${searchAttributes.reason}`);
     const sync = new TemporalSyncClient(client, {
+      searchAttributes: searchAttributes.registered,
       syncId: config.id,
       workflowId: syncWorkflowId(config),
       taskQueue: config.taskQueue,

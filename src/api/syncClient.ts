@@ -50,6 +50,8 @@ export interface SyncIdentity {
   taskQueue: string;
   clusterFingerprint: string;
   tuning?: Partial<SyncTuning>;
+  /** Whether the namespace has the sync's search attributes (a new sync then keeps them current). */
+  searchAttributes?: boolean;
 }
 
 const CONTRACT_ERRORS: ReadonlySet<string> = new Set<string>(SYNC_ERROR_NAMES);
@@ -118,8 +120,8 @@ export class TemporalSyncClient implements SyncService {
   }
 
   async start(request: StartRequest): Promise<void> {
-    const { syncId, workflowId, taskQueue, clusterFingerprint, tuning } = this.identity;
-    const input: SyncWorkflowInput = { syncId, clusterFingerprint, tuning };
+    const { syncId, workflowId, taskQueue, clusterFingerprint, tuning, searchAttributes } = this.identity;
+    const input: SyncWorkflowInput = { syncId, clusterFingerprint, tuning, searchAttributes };
     await this.bounded(this.timeouts.startMs, () =>
       this.client.workflow.executeUpdateWithStart(startUpdate, {
         args: [request],

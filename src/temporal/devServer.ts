@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalCliPath } from './cliBinary';
 import { findFreePort } from './freePort';
+import { devServerSearchAttributeArgs } from './searchAttributes';
 
 export interface DevServerOptions {
   /** Directory of the SQLite database (`temporal.sqlite`), created when missing. */
@@ -127,6 +128,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   ];
   if (uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
+  // The sync's search attributes exist from the start (MongosyncState and the others).
+  args.push(...devServerSearchAttributeArgs());
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }

@@ -1,6 +1,7 @@
 // Messages of the sync workflow and its state machine: shared by the workflow, the REST API and
 // the tests. Pure definitions only (this module is bundled into the workflow sandbox).
 import type { UniqueConflict } from '../activities/contract';
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { CLUSTER_NAMES, type Direction, type OperationTime, type SyncOptions } from '../domain';
@@ -197,6 +198,17 @@ export interface WorkflowProgress {
 }
 
 export const PROGRESS_MEMO_KEY = 'progress';
+
+/**
+ * The search attributes a sync keeps current, so `temporal workflow list --query
+ * 'MongosyncState="COMMITTED"'` and the Web UI find syncs by state, phase and id. They must be
+ * registered on the namespace (the dev server the service starts registers them).
+ */
+export const SEARCH_ATTRIBUTES = {
+  state: defineSearchAttributeKey('MongosyncState', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('MongosyncPhase', SearchAttributeType.KEYWORD),
+  id: defineSearchAttributeKey('MongosyncId', SearchAttributeType.KEYWORD),
+};
 
 /** Each command is a Workflow Update (answered) and a Signal of the same name (fire and forget). */
 export const startUpdate = defineUpdate<void, [StartRequest]>('start');

@@ -14,6 +14,7 @@ import {
   patched,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -24,6 +25,7 @@ import {
   COMMAND_SIGNALS,
   COMMAND_UPDATES,
   PROGRESS_MEMO_KEY,
+  SEARCH_ATTRIBUTES,
   SYNC_COMMANDS,
   progressQuery,
   startRequestDifferences,
@@ -60,6 +62,9 @@ export const INITIALIZING_DURING_START = 'initializing-during-start';
 /** Patch: the published progress carries the resume point, to the minute (the oplog estimate). */
 export const RESUME_POINT_IN_PROGRESS = 'resume-point-in-progress';
 
+/** Patch: a sync on a namespace with them registered keeps its search attributes current. */
+export const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
+
 const MAX_WARNINGS = 20;
 
 export interface SyncWorkflowInput {
@@ -68,6 +73,8 @@ export interface SyncWorkflowInput {
   tuning?: Partial<SyncTuning>;
   /** The state carried over by continue-as-new. */
   carriedState?: SyncWorkflowState;
+  /** Whether the namespace has SEARCH_ATTRIBUTES registered: the sync then keeps them current. */
+  searchAttributes?: boolean;
 }
 
 function failure(type: string, message: string): ApplicationFailure {
@@ -545,6 +552,23 @@ class SyncRun {
     if (serialized === this.lastPublished) return;
     this.lastPublished = serialized;
     upsertMemo({ [PROGRESS_MEMO_KEY]: progress });
+    this.upsertSearchAttributes();
+  }
+
+  private lastSearchAttributes = '';
+
+  /** State, phase and id as search attributes, upserted when they change (each transition). */
+  private upsertSearchAttributes(): void {
+    if (!this.input.searchAttributes) return;
+    const { status, phase, syncId } = this.state;
+    const current = `${status}|${phase}`;
+    if (current === this.lastSearchAttributes || !patched(SEARCH_ATTRIBUTES_PATCH)) return;
+    this.lastSearchAttributes = current;
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.state, value: status },
+      { key: SEARCH_ATTRIBUTES.phase, value: phase },
+      { key: SEARCH_ATTRIBUTES.id, value: syncId },
+    ]);
   }
 }
 
@@ -555,6 +579,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     syncId: input.syncId,
     clusterFingerprint: input.clusterFingerprint,
     tuning: input.tuning,
+    searchAttributes: input.searchAttributes,
   });
   run.installHandlers();
   await run.run();

@@ -194,7 +194,11 @@ class FakeClusters implements SyncActivities {
     return { indexesFinalized: 1 };
   }
 
+  /** While set, a reverse's index step waits for it (the sync stays REVERSING). */
+  relaxGate: Promise<void> | null = null;
+
   async relaxIndexes() {
+    if (this.relaxGate) await this.relaxGate;
     return { indexesRelaxed: 1 };
   }
 
@@ -380,7 +384,38 @@ function syncHarness(id: string, clusters: FakeClusters, tuning: Partial<SyncTun
     }
   }
 
-  return { call, post, progress, waitForProgress, expectRejected, runCount, signal, historyLength };
+  /** Waits until a visibility query on the sync's search attributes finds this sync. */
+  async function findBySearchAttributes(query: string, timeoutMs = 20_000): Promise<void> {
+    const connection = await Connection.connect({ address: temporal.address });
+    try {
+      const client = new Client({ connection });
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found: string[] = [];
+        for await (const execution of client.workflow.list({
+          query: `WorkflowId = '${workflowId}' AND ${query}`,
+        }))
+          found.push(execution.workflowId);
+        if (found.length > 0) return;
+        if (Date.now() > deadline) throw new Error(`no sync found by ${query}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      await connection.close();
+    }
+  }
+
+  return {
+    call,
+    post,
+    progress,
+    waitForProgress,
+    expectRejected,
+    runCount,
+    signal,
+    historyLength,
+    findBySearchAttributes,
+  };
 }
 
 describe('sync workflow through the REST API (mock activities)', () => {
@@ -879,5 +914,62 @@ describe('mongosync 1.20-1.22 states and fields', () => {
     expect(refused.body.errorDescription).toContain(message);
     expect((await progress()).state).toBe('IDLE');
     clusters.preflightFailure = null;
+  });
+});
+
+describe('search attributes', () => {
+  const clusters = new FakeClusters();
+  const { post, waitForProgress, findBySearchAttributes } = syncHarness('e2e-search', clusters);
+  const body = {
+    source: 'cluster0',
+    destination: 'cluster1',
+    reversible: true,
+    enableUserWriteBlocking: true,
+  };
+  const gate = () => {
+    let release = () => {};
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    return { promise, release };
+  };
+
+  it('finds the sync by MongosyncState in every state it passes, with its phase and id', async () => {
+    const checks = gate();
+    clusters.preflightGate = checks.promise;
+    const start = post('start', body);
+    await waitForProgress((p) => p.state === 'INITIALIZING');
+    await findBySearchAttributes(`MongosyncState = 'INITIALIZING' AND MongosyncPhase = 'idle'`);
+    clusters.preflightGate = null;
+    checks.release();
+    expect((await start).body).toEqual({ success: true });
+
+    await waitForProgress((p) => p.canCommit === true);
+    await findBySearchAttributes(`MongosyncState = 'RUNNING' AND MongosyncPhase = 'changeEvents'`);
+    await findBySearchAttributes(`MongosyncId STARTS_WITH 'e2e-search-'`);
+
+    expect((await post('pause')).body).toEqual({ success: true });
+    await findBySearchAttributes(`MongosyncState = 'PAUSED'`);
+    expect((await post('resume')).body).toEqual({ success: true });
+    await waitForProgress((p) => p.canCommit === true);
+
+    clusters.drainStuck = true;
+    expect((await post('commit')).body).toEqual({ success: true });
+    await findBySearchAttributes(`MongosyncState = 'COMMITTING' AND MongosyncPhase = 'commitDrain'`);
+    clusters.drainStuck = false;
+    await waitForProgress((p) => p.state === 'COMMITTED');
+    await findBySearchAttributes(`MongosyncState = 'COMMITTED'`);
+
+    const relax = gate();
+    clusters.relaxGate = relax.promise;
+    expect((await post('reverse')).body).toEqual({ success: true });
+    await findBySearchAttributes(`MongosyncState = 'REVERSING' AND MongosyncPhase = 'reverseRelaxIndexes'`);
+    clusters.relaxGate = null;
+    relax.release();
+    await waitForProgress((p) => p.state === 'RUNNING' && p.canCommit === true);
+    expect((await post('commit')).body).toEqual({ success: true });
+    await waitForProgress((p) => p.state === 'COMMITTED');
+
+    expect((await post('reset')).body).toEqual({ success: true });
+    await findBySearchAttributes(`MongosyncState = 'IDLE' AND ExecutionStatus = 'Completed'`);
+    clusters.writeBlocked = { cluster0: false, cluster1: false };
   });
 });

@@ -58,6 +58,16 @@ class Cleanup {
   }
 }
 
+/** The version package.json gives, for the OpenAPI document. */
+function packageVersion(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return String((require('../package.json') as { version?: unknown }).version ?? '0.0.0');
+  } catch {
+    return '0.0.0';
+  }
+}
+
 export async function startService(
   config: ServiceConfig,
   options: StartServiceOptions = {},
@@ -133,6 +143,7 @@ export async function startService(
     const oplogWindows = new OplogWindowCache((cluster) => readOplogWindow(reportClients.get(cluster)));
     const api: ApiServer = await createApiServer({
       sync,
+      version: packageVersion(),
       oplogWindow: (cluster) => oplogWindows.get(cluster),
       metrics: () => renderMetrics(() => sync.progress()),
       verificationByDefault: !config.disableVerification,

@@ -7,6 +7,7 @@ import type { SyncErrorName } from '../workflows/messages';
 import type { VerificationLogEntry } from '../activities/verifierReport';
 import type { ClusterName, OplogWindow } from '../domain';
 import { oplogEstimate } from './oplogEstimate';
+import { openApiDocument } from './openapi';
 import { progressResponse, type ClusterHosts } from './progressResponse';
 import { InvalidRequestError, parseEmptyRequest, parseJsonBody, parseStartRequest } from './startRequest';
 import { SyncCommandError, type ArgumentlessCommand, type SyncService } from './syncClient';
@@ -21,6 +22,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Whether a /start without `verification` runs the verifier (false with --disableVerification). */
   verificationByDefault?: boolean;
+  /** The service's version, for the OpenAPI document. */
+  version?: string;
   /** The Prometheus metrics (GET /metrics, outside /api/v1 as mongosync's). */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The source's oplog window, for estimatedOplogTimeRemaining (cached by the caller). */
@@ -157,6 +160,10 @@ export function createApiApp(options: ApiServerOptions): express.Express {
       sendError(res, failure.errorName, failure.message);
     }
   });
+  const openApi = openApiDocument(options.version ?? '0.0.0');
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
   if (options.metrics) {
     const metrics = options.metrics;
     app.get('/metrics', async (_req, res) => {
@@ -171,6 +178,8 @@ export function createApiApp(options: ApiServerOptions): express.Express {
   }
   const knownRoutes = new Map<string, string>([
     ['/api/v1/progress', 'GET'],
+    ['/api/v1/verification', 'GET'],
+    ['/api/v1/openapi.json', 'GET'],
     ['/metrics', 'GET'],
     ['/api/v1/start', 'POST'],
     ...ARGUMENTLESS_COMMANDS.map((c): [string, string] => [`/api/v1/${c}`, 'POST']),

@@ -159,9 +159,20 @@ export function parseStartRequest(body: unknown, verificationByDefault = true): 
   return request;
 }
 
+const emptyBody = z.object({}).strict();
+
+/** The request bodies as JSON Schema (draft 2020-12, what OpenAPI 3.1 uses), from the validators themselves. */
+export function requestBodySchemas(): { start: Record<string, unknown>; empty: Record<string, unknown> } {
+  const schema = (type: z.ZodType) => {
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
+    return rest as Record<string, unknown>;
+  };
+  return { start: schema(startBody), empty: schema(emptyBody) };
+}
+
 /** pause, resume, commit and reverse take an empty object. */
 export function parseEmptyRequest(body: unknown): void {
-  const result = z.object({}).strict().safeParse(body);
+  const result = emptyBody.safeParse(body);
   if (!result.success) throw new InvalidRequestError(describeIssues(result.error, body));
 }
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Runs only a worker of the sync service (activities + workflow) against an existing Temporal
 // server: `npm run worker -- --cluster0 URI --cluster1 URI --temporal-address host:port`.
 import { NativeConnection } from '@temporalio/worker';

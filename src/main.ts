@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The sync service in one process: the Temporal dev server (unless --temporal-address is given),
 // a worker with the activities, and the REST API.
 import { Client, Connection } from '@temporalio/client';
@@ -9,6 +10,7 @@ import { assertClustersBelongToSync } from './ownership';
 import { createApiServer, type ApiServer } from './api/server';
 import { OplogWindowCache } from './api/oplogEstimate';
 import { renderMetrics } from './metrics';
+import { packageVersion } from './packageRoot';
 import {
   LOAD_LEVEL_TUNING,
   clusterFingerprint,
@@ -55,16 +57,6 @@ class Cleanup {
         logger.warn({ err }, 'error during shutdown');
       }
     }
-  }
-}
-
-/** The version package.json gives, for the OpenAPI document. */
-function packageVersion(): string {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return String((require('../package.json') as { version?: unknown }).version ?? '0.0.0');
-  } catch {
-    return '0.0.0';
   }
 }
 

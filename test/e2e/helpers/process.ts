@@ -6,22 +6,25 @@ import type { SyncApi } from './service';
 
 const root = path.join(__dirname, '..', '..', '..');
 
+/** The service from its TypeScript sources, as `npm start` runs it. */
+const FROM_SOURCES = ['--import', 'tsx', path.join(root, 'src', 'main.ts')];
+
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   output = '';
 
-  constructor(private readonly args: string[]) {}
+  /** `entry`: node's arguments before the service's (the sources by default, or a built file). */
+  constructor(
+    private readonly args: string[],
+    private readonly entry: string[] = FROM_SOURCES,
+  ) {}
 
   async start(api: SyncApi): Promise<void> {
     // One node process (not the tsx wrapper, whose SIGKILL would orphan the real service).
-    this.child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'src', 'main.ts'), ...this.args],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    this.child = spawn(process.execPath, [...this.entry, ...this.args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     await api.waitFor(() => true, 120_000, 'the service to answer');

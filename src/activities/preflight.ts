@@ -6,6 +6,7 @@ import { listCatalogEntries, listDatabaseNames, listIndexSpecs } from './catalog
 import { activityContext } from './context';
 import { compileNamespaceFilter, isNeverSynced, isNeverSyncedDatabase } from './namespaces';
 import { missingActions, requiredActions, type RequiredActions } from './privileges';
+import { isUnauthorized } from './serverErrors';
 import { assertNoOtherSync } from './syncRecord';
 
 const MINIMUM_MAJOR_VERSION = 6;
@@ -187,17 +188,26 @@ async function checkDiskSpace(
   destination: MongoClient,
   input: PreflightInput,
 ): Promise<void> {
-  const volume = await destination.db('admin').command({ dbStats: 1 });
-  const total = Number(volume.fsTotalSize ?? 0);
   const { destination: destinationName, source: sourceName } = input.direction;
+  const notChecked = (why: string) =>
+    activityContext().warn(`the destination's free disk space is not checked: ${why}`);
+  let volume: Document;
+  let needed: number;
+  try {
+    volume = await destination.db('admin').command({ dbStats: 1 });
+    needed = await sourceFootprint(source, input);
+  } catch (error) {
+    // Users of custom roles may lack dbStats: that is no reason to refuse the sync.
+    if (!isUnauthorized(error)) throw error;
+    notChecked(`dbStats is not allowed (${(error as Error).message})`);
+    return;
+  }
+  const total = Number(volume.fsTotalSize ?? 0);
   if (!(total > 0)) {
-    activityContext().warn(
-      `${destinationName} reports no data volume size: its free disk space is not checked`,
-    );
+    notChecked(`${destinationName} reports no data volume size`);
     return;
   }
   const free = total - Number(volume.fsUsedSize ?? 0);
-  const needed = await sourceFootprint(source, input);
   if (free < needed) {
     throw ApplicationFailure.nonRetryable(
       `the destination ${destinationName} has ${formatBytes(free)} free on its data volume, but the ` +

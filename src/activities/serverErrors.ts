@@ -4,6 +4,7 @@ import { MongoBulkWriteError, MongoServerError, type Document } from 'mongodb';
 
 /** Server error codes (src/mongo/base/error_codes.yml in the server's source). */
 export const SERVER_ERROR_CODES = Object.freeze({
+  Unauthorized: 13,
   NamespaceNotFound: 26,
   IndexNotFound: 27,
   NamespaceExists: 48,
@@ -106,4 +107,9 @@ export function isChangeStreamHistoryLost(error: unknown): boolean {
   return (
     code === SERVER_ERROR_CODES.ChangeStreamHistoryLost || code === SERVER_ERROR_CODES.ChangeStreamFatalError
   );
+}
+
+/** The user lacks a privilege the command needs. */
+export function isUnauthorized(error: unknown): boolean {
+  return error instanceof MongoServerError && serverErrorCode(error) === SERVER_ERROR_CODES.Unauthorized;
 }

@@ -5,21 +5,44 @@ import type { WorkflowProgress } from '../workflows/messages';
 
 const CACHE_MS = 15_000;
 
-/** The source's oplog window, read at most once per `ttlMs` per cluster (every /progress asks). */
+/**
+ * The source's oplog window, read at most once per `ttlMs` per cluster (every /progress asks).
+ * It never holds a /progress answer back: it answers with what it last read (null at first) and
+ * reads again in the background, so a slow or unreachable source only makes the estimate late.
+ */
 export class OplogWindowCache {
-  private readonly entries = new Map<ClusterName, { at: number; window: Promise<OplogWindow | null> }>();
+  private readonly entries = new Map<
+    ClusterName,
+    { readAt: number; window: OplogWindow | null; reading: Promise<void> | null }
+  >();
 
   constructor(
     private readonly read: (cluster: ClusterName) => Promise<OplogWindow | null>,
     private readonly ttlMs = CACHE_MS,
   ) {}
 
-  get(cluster: ClusterName, now = Date.now()): Promise<OplogWindow | null> {
-    const cached = this.entries.get(cluster);
-    if (cached && now - cached.at < this.ttlMs) return cached.window;
-    const window = this.read(cluster).catch(() => null);
-    this.entries.set(cluster, { at: now, window });
-    return window;
+  get(cluster: ClusterName, now = Date.now()): OplogWindow | null {
+    let entry = this.entries.get(cluster);
+    if (!entry) {
+      entry = { readAt: Number.NEGATIVE_INFINITY, window: null, reading: null };
+      this.entries.set(cluster, entry);
+    }
+    if (entry.reading === null && now - entry.readAt >= this.ttlMs) {
+      const current = entry;
+      current.readAt = now;
+      current.reading = this.read(cluster)
+        .then(
+          (window) => void (current.window = window),
+          () => void (current.window = null),
+        )
+        .finally(() => (current.reading = null));
+    }
+    return entry.window;
+  }
+
+  /** Waits for the reads under way (tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((entry) => entry.reading));
   }
 }
 

@@ -27,7 +27,7 @@ export interface ApiServerOptions {
   /** The Prometheus metrics (GET /metrics, outside /api/v1 as mongosync's). */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The source's oplog window, for estimatedOplogTimeRemaining (cached by the caller). */
-  oplogWindow?: (cluster: ClusterName) => Promise<OplogWindow | null>;
+  oplogWindow?: (cluster: ClusterName) => OplogWindow | null;
   /** The verifier's mismatch log on a cluster (GET /api/v1/verification). */
   verificationLog?: (destination: ClusterName, limit: number) => Promise<VerificationLogEntry[]>;
   port?: number;
@@ -148,7 +148,7 @@ export function createApiApp(options: ApiServerOptions): express.Express {
       const progress = await sync.progress();
       const response = progressResponse(progress, clusterHosts);
       if (options.oplogWindow && progress.direction && progress.resumePoint) {
-        const estimate = oplogEstimate(progress, await options.oplogWindow(progress.direction.source));
+        const estimate = oplogEstimate(progress, options.oplogWindow(progress.direction.source));
         response.estimatedOplogTimeRemaining = estimate.estimatedOplogTimeRemaining;
         if (estimate.warning)
           response.warnings = [...((response.warnings as string[] | undefined) ?? []), estimate.warning];

@@ -124,6 +124,8 @@ describe('a sync that is not reversible', () => {
         })
       ).body,
     ).toEqual({ success: true });
+    // Past the start's setup (INITIALIZING refuses it too, naming that state).
+    await api.waitFor((p) => p.state === 'RUNNING', 60_000, 'RUNNING');
     await expectRefused(
       api,
       await api.post('reverse', '{ }'),

@@ -8,6 +8,7 @@ import { SyncCommandError, type ArgumentlessCommand, type SyncService } from '..
 import type { StartRequest, WorkflowProgress } from '../../../src/workflows/messages';
 import { idleProgress, progressView } from '../../../src/workflows/progress';
 import { newSyncState } from '../../../src/workflows/state';
+import { syncOptions } from '../../helpers/syncOptions';
 
 class ScriptedSync implements SyncService {
   failure: unknown = null;
@@ -33,15 +34,7 @@ function busyProgress(): WorkflowProgress {
     status: 'RUNNING',
     phase: 'changeEvents',
     direction: { source: 'cluster0', destination: 'cluster1' },
-    options: {
-      reversible: false,
-      writeBlocking: 'destinationOnly',
-      buildIndexes: 'afterDataCopy',
-      includeNamespaces: [],
-      excludeNamespaces: [],
-      verificationEnabled: true,
-      preExistingDestinationData: false,
-    },
+    options: syncOptions({ verificationEnabled: true }),
     copy: {
       ...state.copy,
       done: true,

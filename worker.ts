@@ -7,6 +7,7 @@ import { loadConfigOrExit, redactConnectionString } from './src/config';
 import { componentLogger, createLogger } from './src/logger';
 import { createSyncWorker } from './src/worker/createWorker';
 import { installTemporalRuntime } from './src/worker/runtimeLogging';
+import { temporalConnectionOptions } from './src/temporal/connectionOptions';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.argv.slice(2), {
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
   const log = componentLogger(logger, 'worker');
   installTemporalRuntime(logger);
   const clusters = new ClusterClients({ cluster0: config.cluster0, cluster1: config.cluster1 });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress! });
+  const connection = await NativeConnection.connect(
+    temporalConnectionOptions(config.temporalAddress!, config),
+  );
   try {
     const worker = await createSyncWorker({
       connection,

@@ -30,6 +30,14 @@ export interface ServiceConfig {
   loadLevel: LoadLevel;
   /** mongosync's `--createIndexesBatchSize`: indexes per createIndexes command (0: all at once). */
   createIndexesBatchSize: number;
+  /** TLS to the Temporal frontend: client certificate and key (mTLS), CA; all optional. */
+  temporalTlsCert: string | null;
+  temporalTlsKey: string | null;
+  temporalTlsCa: string | null;
+  /** TLS with the system's CAs and no client certificate (Temporal Cloud with an API key). */
+  temporalTls: boolean;
+  /** An API key for the Temporal frontend (Temporal Cloud); the TEMPORAL_API_KEY variable keeps it out of `ps`. */
+  temporalApiKey: string | null;
   /** mongosync's `--acceptDisclaimer` and `--disableTelemetry`: accepted; ours sends nothing anywhere. */
   acceptDisclaimer: boolean;
   disableTelemetry: boolean;
@@ -104,6 +112,11 @@ const configSchema = z
       .default(3)
       .transform((level) => level as LoadLevel),
     createIndexesBatchSize: z.coerce.number().int().min(0).max(64).default(0),
+    temporalTlsCert: z.string().min(1).nullable().default(null),
+    temporalTlsKey: z.string().min(1).nullable().default(null),
+    temporalTlsCa: z.string().min(1).nullable().default(null),
+    temporalTls: yamlBoolean.default(false),
+    temporalApiKey: z.string().min(1).nullable().default(null),
     acceptDisclaimer: yamlBoolean.default(false),
     disableTelemetry: yamlBoolean.default(false),
   })
@@ -125,6 +138,25 @@ const FLAGS: { flag: string; key: FlagKey; arg: string; description: string }[] 
   },
   { flag: 'temporal-namespace', key: 'temporalNamespace', arg: 'name', description: 'Temporal namespace' },
   { flag: 'task-queue', key: 'taskQueue', arg: 'queue', description: 'Temporal task queue' },
+  {
+    flag: 'temporal-tls-cert',
+    key: 'temporalTlsCert',
+    arg: 'file',
+    description: 'client certificate (PEM) for mTLS to Temporal',
+  },
+  { flag: 'temporal-tls-key', key: 'temporalTlsKey', arg: 'file', description: 'its private key (PEM)' },
+  {
+    flag: 'temporal-tls-ca',
+    key: 'temporalTlsCa',
+    arg: 'file',
+    description: "CA certificate (PEM) of Temporal's frontend (default: the system's)",
+  },
+  {
+    flag: 'temporal-api-key',
+    key: 'temporalApiKey',
+    arg: 'key',
+    description: 'API key for Temporal Cloud (better: the TEMPORAL_API_KEY variable)',
+  },
   { flag: 'data-dir', key: 'dataDir', arg: 'dir', description: 'dev server data directory' },
   {
     flag: 'logPath',
@@ -154,6 +186,7 @@ const SWITCHES: { flag: string; key: FlagKey; description: string }[] = [
     key: 'disableVerification',
     description: 'run syncs without the embedded verifier unless /start asks for it',
   },
+  { flag: 'temporal-tls', key: 'temporalTls', description: "TLS to Temporal with the system's CAs" },
   { flag: 'acceptDisclaimer', key: 'acceptDisclaimer', description: "accepted, as mongosync's" },
   {
     flag: 'disableTelemetry',
@@ -225,7 +258,9 @@ export function parseServiceConfig(args: string[], options: ParseOptions = {}): 
     if (flags[program.options.find((o) => o.long === `--${flag}`)!.attributeName()] === true)
       fromFlags[key] = true;
   }
-  const result = configSchema.safeParse({ ...fromFile, ...fromFlags });
+  const fromEnvironment: Partial<Record<FlagKey, unknown>> = {};
+  if (process.env.TEMPORAL_API_KEY) fromEnvironment.temporalApiKey = process.env.TEMPORAL_API_KEY;
+  const result = configSchema.safeParse({ ...fromEnvironment, ...fromFile, ...fromFlags });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = issue.path.join('.');
@@ -239,6 +274,11 @@ export function parseServiceConfig(args: string[], options: ParseOptions = {}): 
   const parsed = result.data;
   if (options.requireTemporalAddress && !parsed.temporalAddress) {
     throw new ConfigError('--temporal-address is required');
+  }
+  if ((parsed.temporalTlsCert === null) !== (parsed.temporalTlsKey === null)) {
+    throw new ConfigError(
+      '--temporal-tls-cert and --temporal-tls-key go together (a client certificate and its key)',
+    );
   }
   if (redactConnectionString(parsed.cluster0) === redactConnectionString(parsed.cluster1)) {
     throw new ConfigError('--cluster0 and --cluster1 must be different clusters');

@@ -22,6 +22,7 @@ import {
 import { componentLogger, createLogger, type Logger } from './logger';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
+import { temporalConnectionOptions } from './temporal/connectionOptions';
 import { createSyncWorker } from './worker/createWorker';
 import { installTemporalRuntime } from './worker/runtimeLogging';
 import type { SyncTuning } from './workflows/state';
@@ -95,7 +96,11 @@ export async function startService(
       activities = createActivities(clusters, { createIndexesBatchSize: config.createIndexesBatchSize });
     }
 
-    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    // The dev server this service started speaks plain gRPC; an external frontend gets the flags' TLS.
+    const connectionOptions = devServer
+      ? { address: temporalAddress }
+      : temporalConnectionOptions(temporalAddress, config);
+    const workerConnection = await NativeConnection.connect(connectionOptions);
     cleanup.add(() => workerConnection.close());
     const worker: Worker = await createSyncWorker({
       connection: workerConnection,
@@ -111,7 +116,7 @@ export async function startService(
       await workerRun;
     });
 
-    const connection = await Connection.connect({ address: temporalAddress });
+    const connection = await Connection.connect(connectionOptions);
     cleanup.add(() => connection.close());
     const client = new Client({ connection, namespace: config.temporalNamespace });
     const searchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);

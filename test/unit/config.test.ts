@@ -42,6 +42,11 @@ describe('parseServiceConfig', () => {
       disableVerification: false,
       loadLevel: 3,
       createIndexesBatchSize: 0,
+      temporalTlsCert: null,
+      temporalTlsKey: null,
+      temporalTlsCa: null,
+      temporalTls: false,
+      temporalApiKey: null,
       acceptDisclaimer: false,
       disableTelemetry: false,
     });

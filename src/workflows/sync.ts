@@ -549,9 +549,11 @@ class SyncRun {
     const resumePoint = resumePointOf(this.state);
     if (resumePoint !== null && patched(RESUME_POINT_IN_PROGRESS)) progress.resumePoint = resumePoint;
     const serialized = JSON.stringify(progress);
-    if (serialized === this.lastPublished) return;
-    this.lastPublished = serialized;
-    upsertMemo({ [PROGRESS_MEMO_KEY]: progress });
+    if (serialized !== this.lastPublished) {
+      this.lastPublished = serialized;
+      upsertMemo({ [PROGRESS_MEMO_KEY]: progress });
+    }
+    // A phase can change while the progress shows the same (catalog, then planning: "collection copy").
     this.upsertSearchAttributes();
   }
 

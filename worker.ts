@@ -4,7 +4,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { ClusterClients, createActivities } from './src/activities';
 import { loadConfigOrExit, redactConnectionString } from './src/config';
-import { componentLogger, createLogger } from './src/logger';
+import { componentLogger, createLogger, rotateLogOnSignal } from './src/logger';
 import { createSyncWorker } from './src/worker/createWorker';
 import { installTemporalRuntime } from './src/worker/runtimeLogging';
 import { temporalConnectionOptions } from './src/temporal/connectionOptions';
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     verbosity: config.verbosity,
     logPath: config.logPath,
   });
+  rotateLogOnSignal(logger);
   const log = componentLogger(logger, 'worker');
   installTemporalRuntime(logger);
   const clusters = new ClusterClients({ cluster0: config.cluster0, cluster1: config.cluster1 });

@@ -1,7 +1,11 @@
 // Structured logs in mongosync's shape: one JSON object per line with level, time (RFC 3339),
 // message, componentName (set by componentLogger) and mongosyncID; stdout or <logPath>/mongosync.log,
 // written synchronously so nothing is lost at exit; credentials scrubbed.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import pino, { type Logger } from 'pino';
 import type { Verbosity } from './config';
 
@@ -38,13 +42,15 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
 }
 
+/** The log file behind each logger that writes one, for rotation. */
+const logFiles = new WeakMap<Logger, { file: string; dir: string; destination: { reopen(): void } }>();
+
 export function createLogger(options: LoggerOptions): Logger {
-  const destination =
-    options.destination ??
-    (options.logPath
-      ? pino.destination({ dest: join(options.logPath, 'mongosync.log'), mkdir: true, sync: true })
-      : pino.destination({ dest: 1, sync: true }));
-  return pino(
+  const file = options.logPath ? join(options.logPath, 'mongosync.log') : null;
+  const fileDestination =
+    file && !options.destination ? pino.destination({ dest: file, mkdir: true, sync: true }) : null;
+  const destination = options.destination ?? fileDestination ?? pino.destination({ dest: 1, sync: true });
+  const logger = pino(
     {
       level: PINO_LEVELS[options.verbosity],
       messageKey: 'message',
@@ -63,6 +69,36 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     destination,
   );
+  if (file && fileDestination)
+    logFiles.set(logger, { file, dir: options.logPath!, destination: fileDestination });
+  return logger;
+}
+
+/**
+ * Rotates the logger's file as mongosync does on SIGUSR1: mongosync.log is renamed with the time,
+ * a new one is opened, and the old one is gzipped. Returns the compressed file, or null when the
+ * logger writes to stdout.
+ */
+export async function rotateLog(logger: Logger): Promise<string | null> {
+  const entry = logFiles.get(logger);
+  if (!entry) return null;
+  const rotated = join(entry.dir, `mongosync-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  await rename(entry.file, rotated);
+  // Synchronous writes: every line is in the renamed file or in the new one.
+  entry.destination.reopen();
+  await pipeline(createReadStream(rotated), createGzip(), createWriteStream(`${rotated}.gz`));
+  await unlink(rotated);
+  return `${rotated}.gz`;
+}
+
+/** SIGUSR1 rotates the log file (the process entry points install it). */
+export function rotateLogOnSignal(logger: Logger): void {
+  process.on('SIGUSR1', () => {
+    rotateLog(logger).then(
+      (rotated) => rotated && logger.info({ rotated }, 'log file rotated'),
+      (err: unknown) => logger.error({ err }, `could not rotate the log file: ${(err as Error).message}`),
+    );
+  });
 }
 
 /** A logger for one component of the service. */

@@ -19,7 +19,7 @@ import {
   syncWorkflowId,
   type ServiceConfig,
 } from './config';
-import { componentLogger, createLogger, type Logger } from './logger';
+import { componentLogger, createLogger, rotateLogOnSignal, type Logger } from './logger';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { temporalConnectionOptions } from './temporal/connectionOptions';
@@ -184,6 +184,7 @@ async function main(): Promise<void> {
     verbosity: config.verbosity,
     logPath: config.logPath,
   });
+  rotateLogOnSignal(logger);
   installTemporalRuntime(logger);
   const log = componentLogger(logger, 'service');
   let service: RunningService;

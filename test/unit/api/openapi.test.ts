@@ -4,26 +4,13 @@
 import Ajv2020 from 'ajv/dist/2020';
 import pino from 'pino';
 import { createApiServer, type ApiServer } from '../../../src/api/server';
-import { SyncCommandError, type ArgumentlessCommand, type SyncService } from '../../../src/api/syncClient';
-import type { StartRequest, WorkflowProgress } from '../../../src/workflows/messages';
+import { SyncCommandError } from '../../../src/api/syncClient';
+import type { WorkflowProgress } from '../../../src/workflows/messages';
 import { idleProgress, progressView } from '../../../src/workflows/progress';
 import { newSyncState } from '../../../src/workflows/state';
 import { syncOptions } from '../../helpers/syncOptions';
 
-class ScriptedSync implements SyncService {
-  failure: unknown = null;
-  current: WorkflowProgress = idleProgress();
-  async start(_request: StartRequest) {
-    if (this.failure) throw this.failure;
-  }
-  async command(_command: ArgumentlessCommand) {
-    if (this.failure) throw this.failure;
-  }
-  async progress() {
-    if (this.failure) throw this.failure;
-    return this.current;
-  }
-}
+import { ScriptedSync } from '../../helpers/scriptedSync';
 
 /** A sync in change event application with the verifier on, warnings and per-namespace copy. */
 function busyProgress(): WorkflowProgress {

@@ -1,32 +1,11 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createApiServer, type ApiServer } from '../../../src/api/server';
-import { SyncCommandError, type ArgumentlessCommand, type SyncService } from '../../../src/api/syncClient';
+import { SyncCommandError } from '../../../src/api/syncClient';
 import { createLogger } from '../../../src/logger';
-import type { StartRequest, WorkflowProgress } from '../../../src/workflows/messages';
 import { idleProgress } from '../../../src/workflows/progress';
 
-/** A SyncService whose next answer the test decides. */
-class ScriptedSync implements SyncService {
-  failure: unknown = null;
-  current: WorkflowProgress = idleProgress();
-  readonly calls: string[] = [];
-  lastStart: StartRequest | null = null;
-
-  async start(request: StartRequest) {
-    this.calls.push('start');
-    this.lastStart = request;
-    if (this.failure) throw this.failure;
-  }
-  async command(command: ArgumentlessCommand) {
-    this.calls.push(command);
-    if (this.failure) throw this.failure;
-  }
-  async progress() {
-    if (this.failure) throw this.failure;
-    return this.current;
-  }
-}
+import { ScriptedSync } from '../../helpers/scriptedSync';
 
 describe('REST API', () => {
   let sync: ScriptedSync;

@@ -31,7 +31,10 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
-      activities: createActivities(clusters, { createIndexesBatchSize: config.createIndexesBatchSize }),
+      activities: createActivities(clusters, {
+        createIndexesBatchSize: config.createIndexesBatchSize,
+        hotDocIds: config.hotDocIds,
+      }),
     });
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down the worker');

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseHotDocId } from './activities/hotDocuments';
 
 export const VERBOSITY_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'PANIC'] as const;
 export type Verbosity = (typeof VERBOSITY_LEVELS)[number];
@@ -41,6 +42,12 @@ export interface ServiceConfig {
   /** mongosync's `--acceptDisclaimer` and `--disableTelemetry`: accepted; ours sends nothing anywhere. */
   acceptDisclaimer: boolean;
   disableTelemetry: boolean;
+  /** mongosync's `--hotDocIDs`: `_id`s (canonical Extended JSON) whose events get a lane of their own. */
+  hotDocIds: string[];
+  /** mongosync's `--metricsLoggingFilepath`: the metrics log file; null: metrics/ under the working directory. */
+  metricsLoggingFilepath: string | null;
+  /** mongosync's `--disableMetricsLogging`. */
+  disableMetricsLogging: boolean;
 }
 
 export const LOAD_LEVELS = [1, 2, 3, 4] as const;
@@ -119,6 +126,23 @@ const configSchema = z
     temporalApiKey: z.string().min(1).nullable().default(null),
     acceptDisclaimer: yamlBoolean.default(false),
     disableTelemetry: yamlBoolean.default(false),
+    metricsLoggingFilepath: z.string().min(1).nullable().default(null),
+    disableMetricsLogging: yamlBoolean.default(false),
+    hotDocIds: z
+      .array(z.unknown())
+      .default([])
+      .transform((values, context) => {
+        const ids: string[] = [];
+        for (const value of values) {
+          try {
+            ids.push(parseHotDocId(value));
+          } catch (err) {
+            context.addIssue({ code: 'custom', message: (err as Error).message });
+            return z.NEVER;
+          }
+        }
+        return [...new Set(ids)];
+      }),
   })
   .strict();
 
@@ -172,10 +196,27 @@ const FLAGS: { flag: string; key: FlagKey; arg: string; description: string }[] 
     description: '1-4 (default 3): partitions copied and hashed at once by a new sync',
   },
   {
+    flag: 'metricsLoggingFilepath',
+    key: 'metricsLoggingFilepath',
+    arg: 'file',
+    description: 'metrics log file (default metrics/mongosync-metrics.log in the working directory)',
+  },
+  {
     flag: 'createIndexesBatchSize',
     key: 'createIndexesBatchSize',
     arg: 'n',
     description: 'indexes per createIndexes command during the copy (default 0: all at once)',
+  },
+];
+
+/** Flags given once per value (mongosync's spelling); in the YAML file, a list. */
+const REPEATABLE: { flag: string; key: FlagKey; arg: string; description: string }[] = [
+  {
+    flag: 'hotDocIDs',
+    key: 'hotDocIds',
+    arg: 'id',
+    description:
+      '_id (Extended JSON, or a plain string) of a document updated very often; its events get their own lane. Repeatable',
   },
 ];
 
@@ -187,6 +228,7 @@ const SWITCHES: { flag: string; key: FlagKey; description: string }[] = [
     description: 'run syncs without the embedded verifier unless /start asks for it',
   },
   { flag: 'temporal-tls', key: 'temporalTls', description: "TLS to Temporal with the system's CAs" },
+  { flag: 'disableMetricsLogging', key: 'disableMetricsLogging', description: 'write no metrics log' },
   { flag: 'acceptDisclaimer', key: 'acceptDisclaimer', description: "accepted, as mongosync's" },
   {
     flag: 'disableTelemetry',
@@ -198,7 +240,9 @@ const SWITCHES: { flag: string; key: FlagKey; description: string }[] = [
 /** YAML keys are the flag names without dashes; camelCase spellings are accepted too. */
 function keyForYaml(name: string): FlagKey | undefined {
   const normalized = name.replace(/-/g, '').toLowerCase();
-  return [...FLAGS, ...SWITCHES].find((f) => f.flag.replace(/-/g, '').toLowerCase() === normalized)?.key;
+  return [...FLAGS, ...REPEATABLE, ...SWITCHES].find(
+    (f) => f.flag.replace(/-/g, '').toLowerCase() === normalized,
+  )?.key;
 }
 
 function readYamlConfig(path: string): Partial<Record<FlagKey, unknown>> {
@@ -216,7 +260,8 @@ function readYamlConfig(path: string): Partial<Record<FlagKey, unknown>> {
   for (const [name, value] of Object.entries(parsed)) {
     const key = keyForYaml(name);
     if (!key) throw new ConfigError(`config file ${path}: unknown option "${name}"`);
-    values[key] = typeof value === 'number' ? String(value) : value;
+    if (REPEATABLE.some((f) => f.key === key)) values[key] = Array.isArray(value) ? value : [value];
+    else values[key] = typeof value === 'number' ? String(value) : value;
   }
   return values;
 }
@@ -234,6 +279,11 @@ export function parseServiceConfig(args: string[], options: ParseOptions = {}): 
     .allowExcessArguments(false)
     .option('--config <file>', 'YAML file with these options (keys = flag names without dashes)');
   for (const { flag, arg, description } of FLAGS) program.option(`--${flag} <${arg}>`, description);
+  for (const { flag, arg, description } of REPEATABLE)
+    program.option(`--${flag} <${arg}>`, description, (value: string, previous: string[] = []) => [
+      ...previous,
+      value,
+    ]);
   for (const { flag, description } of SWITCHES) program.option(`--${flag}`, description);
 
   try {
@@ -254,6 +304,10 @@ export function parseServiceConfig(args: string[], options: ParseOptions = {}): 
     const value = flags[program.options.find((o) => o.long === `--${flag}`)!.attributeName()];
     if (value !== undefined) fromFlags[key] = value;
   }
+  for (const { flag, key } of REPEATABLE) {
+    const value = flags[program.options.find((o) => o.long === `--${flag}`)!.attributeName()];
+    if (value !== undefined) fromFlags[key] = value;
+  }
   for (const { flag, key } of SWITCHES) {
     if (flags[program.options.find((o) => o.long === `--${flag}`)!.attributeName()] === true)
       fromFlags[key] = true;
@@ -263,8 +317,8 @@ export function parseServiceConfig(args: string[], options: ParseOptions = {}): 
   const result = configSchema.safeParse({ ...fromEnvironment, ...fromFile, ...fromFlags });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
-      const key = issue.path.join('.');
-      const flag = FLAGS.find((f) => f.key === key)?.flag ?? key;
+      const key = String(issue.path[0] ?? '');
+      const flag = [...FLAGS, ...REPEATABLE].find((f) => f.key === key)?.flag ?? key;
       return issue.code === 'invalid_type' && issue.input === undefined
         ? `--${flag} is required`
         : `--${flag}: ${issue.message}`;

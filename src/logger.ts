@@ -86,9 +86,14 @@ export async function rotateLog(logger: Logger): Promise<string | null> {
   await rename(entry.file, rotated);
   // Synchronous writes: every line is in the renamed file or in the new one.
   entry.destination.reopen();
-  await pipeline(createReadStream(rotated), createGzip(), createWriteStream(`${rotated}.gz`));
-  await unlink(rotated);
-  return `${rotated}.gz`;
+  return gzipReplacing(rotated);
+}
+
+/** Compresses a rotated file to `<file>.gz` and removes it; returns the compressed file. */
+export async function gzipReplacing(file: string): Promise<string> {
+  await pipeline(createReadStream(file), createGzip(), createWriteStream(`${file}.gz`));
+  await unlink(file);
+  return `${file}.gz`;
 }
 
 /** SIGUSR1 rotates the log file (the process entry points install it). */

@@ -10,6 +10,7 @@ import { assertClustersBelongToSync } from './ownership';
 import { createApiServer, type ApiServer } from './api/server';
 import { OplogWindowCache } from './api/oplogEstimate';
 import { renderMetrics } from './metrics';
+import { MetricsLog } from './metricsLog';
 import { packageVersion } from './packageRoot';
 import {
   LOAD_LEVEL_TUNING,
@@ -32,6 +33,8 @@ export interface StartServiceOptions {
   /** Activities to run instead of the real ones (tests). */
   activities?: SyncActivities;
   tuning?: Partial<SyncTuning>;
+  /** How often the metrics log gets a line (default 15 s; tests shorten it). */
+  metricsLogIntervalMs?: number;
 }
 
 export interface RunningService {
@@ -93,7 +96,10 @@ export async function startService(
       const { ClusterClients, createActivities } = await import('./activities');
       const clusters = new ClusterClients({ cluster0: config.cluster0, cluster1: config.cluster1 });
       cleanup.add(() => clusters.close());
-      activities = createActivities(clusters, { createIndexesBatchSize: config.createIndexesBatchSize });
+      activities = createActivities(clusters, {
+        createIndexesBatchSize: config.createIndexesBatchSize,
+        hotDocIds: config.hotDocIds,
+      });
     }
 
     // The dev server this service started speaks plain gRPC; an external frontend gets the flags' TLS.
@@ -154,6 +160,15 @@ export async function startService(
       host: config.bind,
     });
     cleanup.add(() => api.close());
+    if (!config.disableMetricsLogging) {
+      const metricsLog = await MetricsLog.start({
+        file: config.metricsLoggingFilepath,
+        progress: () => sync.progress(),
+        logger: componentLogger(logger, 'metrics'),
+        intervalMs: options.metricsLogIntervalMs,
+      });
+      if (metricsLog) cleanup.add(() => metricsLog.stop());
+    }
     log.info(
       {
         apiUrl: api.url,

@@ -6,7 +6,7 @@ import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { SYNC_STATUSES, type WorkflowProgress } from './workflows/messages';
 
 const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'mongosync_process_' });
+collectDefaultMetrics({ register: registry, prefix: 'mongosync_' });
 
 /** Activities this process ran, by type and outcome. */
 export const activityDuration = new Histogram({
@@ -90,15 +90,44 @@ gauge('mongosync_verifier_mismatches', 'Mismatches the verifier confirmed and re
   g.set({ outcome: 'repaired' }, verification.mismatchesRepaired);
 });
 
-/** The metrics in Prometheus' text format, with the sync's figures from `progress`. */
-export async function renderMetrics(
-  progress: () => Promise<WorkflowProgress>,
-): Promise<{ contentType: string; body: string }> {
+async function readProgress(progress: () => Promise<WorkflowProgress>): Promise<void> {
   try {
     latest = await progress();
   } catch {
     // Temporal unreachable: this process's own metrics still answer; the sync's are left out.
     latest = null;
   }
+}
+
+/** The metrics in Prometheus' text format, with the sync's figures from `progress`. */
+export async function renderMetrics(
+  progress: () => Promise<WorkflowProgress>,
+): Promise<{ contentType: string; body: string }> {
+  await readProgress(progress);
   return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+/** One sample: a metric's labels and value (histograms: each bucket, `_sum` and `_count`). */
+export interface MetricSample {
+  labels: Record<string, string | number>;
+  value: number;
+  /** A histogram's series (`…_bucket`, `…_sum`, `…_count`); absent for gauges and counters. */
+  series?: string;
+}
+
+/** The same metrics as JSON, by name, for the metrics log file. */
+export async function metricsSnapshot(
+  progress: () => Promise<WorkflowProgress>,
+): Promise<Record<string, MetricSample[]>> {
+  await readProgress(progress);
+  const snapshot: Record<string, MetricSample[]> = {};
+  for (const metric of await registry.getMetricsAsJSON()) {
+    snapshot[metric.name] = metric.values.map((v) => {
+      const sample: MetricSample = { labels: { ...v.labels } as MetricSample['labels'], value: v.value };
+      const series = (v as { metricName?: string }).metricName;
+      if (series && series !== metric.name) sample.series = series;
+      return sample;
+    });
+  }
+  return snapshot;
 }

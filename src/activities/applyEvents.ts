@@ -19,6 +19,7 @@ import {
 } from './changeEvents';
 import { activityContext } from './context';
 import { applyDdlEvent, type DdlContext } from './ddl';
+import { HotDocuments } from './hotDocuments';
 import { LaneApplier } from './laneApplier';
 import { compileNamespaceFilter } from './namespaces';
 import { currentOperationTime } from './operationTime';
@@ -91,6 +92,7 @@ function isApplyProgress(value: unknown): value is ApplyProgress {
 export async function applyChanges(
   clusters: ClusterClients,
   input: ApplyChangesInput,
+  hotDocuments = new HotDocuments(),
 ): Promise<ApplyChangesResult> {
   const context = activityContext();
   const source: MongoClient = clusters.get(input.direction.source);
@@ -102,7 +104,7 @@ export async function applyChanges(
     namespaces,
     buildIndexes: input.options?.buildIndexes ?? 'afterDataCopy',
   };
-  const applier = new LaneApplier(source, destination, LANES, FLUSH_THRESHOLD, FLUSH_AFTER_MS);
+  const applier = new LaneApplier(source, destination, LANES, FLUSH_THRESHOLD, FLUSH_AFTER_MS, hotDocuments);
   const startToken = isApplyProgress(context.heartbeatDetails)
     ? context.heartbeatDetails.resumeToken
     : input.resumeToken;

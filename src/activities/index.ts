@@ -3,6 +3,7 @@ import { ClusterClients } from './clusters';
 import { applyChanges } from './applyEvents';
 import { buildIndexesAfterCopy, finalizeIndexes, prepareCatalog, relaxDestinationIndexes } from './catalog';
 import { withHeartbeats } from './context';
+import { HotDocuments } from './hotDocuments';
 import { copyPartition } from './copy';
 import { currentOperationTime, pingLatencyMs } from './operationTime';
 import { planPartitions } from './partition';
@@ -21,15 +22,18 @@ export type * from './contract';
 /** Bulk work re-reads the sync's record at most this often per worker process. */
 const BULK_RECHECK_MS = 30_000;
 
-/** The sync service's activities, bound to the worker's cluster connections. */
 /** What the service's flags set for the activities of its worker. */
 export interface ActivitySettings {
   /** Indexes per createIndexes command during the copy (0: all of a collection's at once). */
   createIndexesBatchSize?: number;
+  /** `--hotDocIDs`: `_id`s (canonical Extended JSON) whose events get a lane of their own. */
+  hotDocIds?: readonly string[];
 }
 
+/** The sync service's activities, bound to the worker's cluster connections. */
 export function createActivities(clusters: ClusterClients, settings: ActivitySettings = {}): SyncActivities {
   const batchSize = settings.createIndexesBatchSize;
+  const hotDocuments = new HotDocuments(settings.hotDocIds);
   const guard = new SyncRecordGuard(clusters);
   /** Runs `work` only once the sync's destination is known to hold its record (checked within `maxAgeMs`). */
   const forSync =
@@ -73,7 +77,7 @@ export function createActivities(clusters: ClusterClients, settings: ActivitySet
         ),
       ),
     ),
-    applyChanges: forSync(BULK_RECHECK_MS, (input) => applyChanges(clusters, input)),
+    applyChanges: forSync(BULK_RECHECK_MS, (input) => applyChanges(clusters, input, hotDocuments)),
     finalizeIndexes: forSync(0, ({ direction, options }) =>
       withHeartbeats(() =>
         finalizeIndexes(clusters.get(direction.source), clusters.get(direction.destination), options),

@@ -1,3 +1,4 @@
+import { EJSON } from 'bson';
 import {
   MongoBulkWriteError,
   type AnyBulkWriteOperation,
@@ -9,7 +10,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { timedWriteBatch } from '../metrics';
 import { EXACT_TYPES } from './bsonOptions';
 import { crudWrites, laneOf, type CrudEvent } from './changeEvents';
+import { HotDocuments } from './hotDocuments';
 import { isDuplicateKey, writeErrorsOf } from './serverErrors';
+
+const keyOf = (documentKey: Filter<Document>) => EJSON.stringify(documentKey, { relaxed: false });
 
 /** One CRUD event waiting in a lane; `writes` null means "write the source's current document". */
 interface PendingEvent {
@@ -28,9 +32,15 @@ interface PendingEvent {
  * Events are written when `flushThreshold` are waiting, or, while no write runs, once the oldest
  * has waited `maxDelayMs`: under a light load each event is written within milliseconds (lag),
  * under a heavy one events gather while the previous write runs (throughput).
+ *
+ * Hot documents (`--hotDocIDs`) have one more lane of their own, where an insert, replace or
+ * delete drops that document's events still waiting: they would be overwritten at once.
  */
 export class LaneApplier {
   private readonly lanes: PendingEvent[][];
+  /** Lanes chosen by hashing the document key; the hot lane, if any, comes after them. */
+  private readonly hashedLanes: number;
+  private supersededCount = 0;
   private sequence = 0;
   private pending = 0;
   private oldestPendingAt = 0;
@@ -43,13 +53,17 @@ export class LaneApplier {
     laneCount: number,
     private readonly flushThreshold: number,
     private readonly maxDelayMs = Number.POSITIVE_INFINITY,
+    private readonly hotDocuments = new HotDocuments(),
   ) {
-    this.lanes = Array.from({ length: laneCount }, () => []);
+    this.hashedLanes = laneCount;
+    this.lanes = Array.from({ length: hotDocuments.size > 0 ? laneCount + 1 : laneCount }, () => []);
   }
 
   async add(event: CrudEvent): Promise<void> {
     const { ns, documentKey } = event;
-    const lane = laneOf(`${ns.db}.${ns.coll}`, documentKey, this.lanes.length);
+    const hot = this.hotDocuments.matches(documentKey);
+    const lane = hot ? this.hashedLanes : laneOf(`${ns.db}.${ns.coll}`, documentKey, this.hashedLanes);
+    if (hot && event.operationType !== 'update') this.dropSuperseded(ns.db, ns.coll, documentKey);
     if (this.pending === 0) this.oldestPendingAt = Date.now();
     this.lanes[lane].push({
       sequence: this.sequence++,
@@ -61,6 +75,25 @@ export class LaneApplier {
     this.pending += 1;
     const waitedLongEnough = !this.writing && Date.now() - this.oldestPendingAt >= this.maxDelayMs;
     if (this.pending >= this.flushThreshold || waitedLongEnough) await this.startApplying();
+  }
+
+  /** Drops a hot document's waiting events: the full-document event being added overwrites them. */
+  private dropSuperseded(db: string, coll: string, documentKey: Filter<Document>): void {
+    const lane = this.lanes[this.hashedLanes];
+    const key = keyOf(documentKey);
+    const kept = lane.filter(
+      (event) => event.db !== db || event.coll !== coll || keyOf(event.documentKey) !== key,
+    );
+    const dropped = lane.length - kept.length;
+    if (dropped === 0) return;
+    lane.splice(0, lane.length, ...kept);
+    this.pending -= dropped;
+    this.supersededCount += dropped;
+  }
+
+  /** Hot documents' events dropped because a later full-document event overwrote them. */
+  get superseded(): number {
+    return this.supersededCount;
   }
 
   /** Applies every added event; when it returns, all of them are on the destination. */

@@ -1,7 +1,8 @@
 // The production build: `npm run build` compiles to dist/, and the built service, run with plain
 // node (no tsx), carries a whole sync from /start to COMMITTED between two emulated clusters.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { findFreePort } from '../../src/temporal/freePort';
@@ -19,6 +20,7 @@ let cluster0: TestCluster;
 let cluster1: TestCluster;
 let service: ServiceProcess;
 let api: SyncApi;
+const metricsLog = path.join(mkdtempSync(path.join(tmpdir(), 'dist-metrics-')), 'metrics.log');
 
 beforeAll(async () => {
   const tsc = require.resolve('typescript/bin/tsc');
@@ -41,6 +43,7 @@ beforeAll(async () => {
     [
       ...['--cluster0', cluster0.uri, '--cluster1', cluster1.uri, '--port', String(port)],
       ...['--temporal-address', temporal.address, '--id', 'dist', '--verbosity', 'WARN'],
+      ...['--metricsLoggingFilepath', metricsLog],
     ],
     [path.join(root, manifest.bin['mongosync-temporal'])],
   );
@@ -68,4 +71,7 @@ test('the built service syncs and commits, with plain node', async () => {
     JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version,
   );
   expect(service.output).not.toMatch(/tsx/);
+  // Its metrics log has its first line, written when the service started.
+  const [first] = readFileSync(metricsLog, 'utf8').split('\n');
+  expect(Object.keys((JSON.parse(first) as { metrics: object }).metrics)).toContain('mongosync_state');
 });

@@ -2,7 +2,11 @@
 // emulated clusters with auth on, driven through mongosync's REST API only.
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { MetricSample } from '../../src/metrics';
 import { startService, type RunningService } from '../../src/main';
 import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
 import { compareClusters } from './helpers/compare';
@@ -19,6 +23,7 @@ describe('sync from cluster0 to cluster1', () => {
   let service: RunningService;
   let api: SyncApi;
   let port: number;
+  const metricsLog = join(mkdtempSync(join(tmpdir(), 'flow-metrics-')), 'mongosync-metrics.log');
 
   beforeAll(async () => {
     [temporal, cluster0, cluster1] = await Promise.all([
@@ -33,9 +38,11 @@ describe('sync from cluster0 to cluster1', () => {
       id: 'flow',
       temporalAddress: temporal.address,
       taskQueue: 'flow-test',
+      metricsLoggingFilepath: metricsLog,
     });
     service = await startService(config, {
       tuning: { targetPartitionBytes: 2 * 1024 * 1024, copyConcurrency: 4, applyBatchMs: 1000 },
+      metricsLogIntervalMs: 250,
     });
     api = new SyncApi(service.apiUrl);
     port = Number(new URL(service.apiUrl).port);
@@ -206,6 +213,33 @@ describe('sync from cluster0 to cluster1', () => {
     expect(count(/^mongosync_write_batch_duration_seconds_count\{kind="apply"\} (\d+)$/m)).toBeGreaterThan(0);
     // Never a credential, in any label or help text.
     expect(text).not.toContain('syncer-password');
+  });
+
+  test('--metricsLoggingFilepath: JSON lines of the same metrics, the last ones the sync’s own', async () => {
+    const progress = await api.progress();
+    type Line = { time: string; metrics: Record<string, MetricSample[]> };
+    const read = () =>
+      readFileSync(metricsLog, 'utf8')
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line) as Line);
+    const stateOf = (line: Line) => line.metrics.mongosync_state.find((s) => s.value === 1)?.labels.state;
+    const deadline = Date.now() + 10_000;
+    while (stateOf(read().at(-1)!) !== 'COMMITTED' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const lines = read();
+    // Logged all along: the sync was seen running, then committed.
+    expect(lines.map(stateOf)).toContain('RUNNING');
+    const last = lines.at(-1)!;
+    expect(stateOf(last)).toBe('COMMITTED');
+    const value = (name: string, label: string, key: string) =>
+      last.metrics[name].find((s) => s.labels[label] === key)?.value;
+    for (const ns of progress.collectionCopy.namespaces as { namespace: string; copiedDocuments: number }[])
+      expect(value('mongosync_copied_documents', 'namespace', ns.namespace)).toBe(ns.copiedDocuments);
+    expect(
+      value('mongosync_events_applied', 'kind', 'crud')! + value('mongosync_events_applied', 'kind', 'ddl')!,
+    ).toBe(progress.totalEventsApplied);
+    expect(readFileSync(metricsLog, 'utf8')).not.toContain('syncer-password');
   });
 
   test('unique, TTL and hidden index options are restored on the destination at commit', async () => {

@@ -49,6 +49,7 @@ describe('parseServiceConfig', () => {
       temporalApiKey: null,
       acceptDisclaimer: false,
       disableTelemetry: false,
+      hotDocIds: [],
     });
   });
 
@@ -214,5 +215,48 @@ describe('mongosync 1.20+ flags', () => {
       acceptDisclaimer: true,
       disableTelemetry: true,
     });
+  });
+
+  it('reads --hotDocIDs, repeated, as Extended JSON or plain strings, and as a YAML list', () => {
+    const config = parseServiceConfig([
+      ...clusters,
+      '--hotDocIDs',
+      'counter',
+      '--hotDocIDs',
+      '{"$oid":"5f1d7f3e9d1b2c3a4b5c6d7e"}',
+      '--hotDocIDs',
+      '42',
+      '--hotDocIDs',
+      '"counter"',
+    ]);
+    // The plain string and its JSON spelling are one _id.
+    expect(config.hotDocIds).toEqual([
+      '"counter"',
+      '{"$oid":"5f1d7f3e9d1b2c3a4b5c6d7e"}',
+      '{"$numberInt":"42"}',
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'mongosync-hot-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'hotDocIDs:\n  - sequence\n  - 7\n  - {$oid: "5f1d7f3e9d1b2c3a4b5c6d7e"}\n');
+    expect(parseServiceConfig([...clusters, '--config', file]).hotDocIds).toEqual([
+      '"sequence"',
+      '{"$numberInt":"7"}',
+      '{"$oid":"5f1d7f3e9d1b2c3a4b5c6d7e"}',
+    ]);
+    writeFileSync(file, 'hotDocIDs: single\n');
+    expect(parseServiceConfig([...clusters, '--config', file]).hotDocIds).toEqual(['"single"']);
+    // Flags win over the file.
+    expect(parseServiceConfig([...clusters, '--config', file, '--hotDocIDs', 'x']).hotDocIds).toEqual([
+      '"x"',
+    ]);
+  });
+
+  it('refuses a --hotDocIDs value that cannot be an _id, naming the flag', () => {
+    expect(configError([...clusters, '--hotDocIDs', '[1, 2]'])).toMatch(/^--hotDocIDs: .*cannot be an array/);
+    expect(configError([...clusters, '--hotDocIDs', '{"$oid":"nothex"}'])).toMatch(/^--hotDocIDs: /);
+    expect(configError([...clusters, '--hotDocIDs', '{"$bogus":1}'])).toMatch(
+      /^--hotDocIDs: .*Extended JSON/,
+    );
+    expect(configError([...clusters, '--hotDocIDs'])).toMatch(/--hotDocIDs <id>/);
   });
 });

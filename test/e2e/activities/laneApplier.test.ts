@@ -5,11 +5,18 @@
 // policy: an event waits for company only a few milliseconds while no write runs.
 import { EJSON } from 'bson';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Int32, type CommandSucceededEvent, type Collection, type Document } from 'mongodb';
-import { ClusterClients } from '../../../src/activities';
+import {
+  Int32,
+  type CommandStartedEvent,
+  type CommandSucceededEvent,
+  type Collection,
+  type Document,
+} from 'mongodb';
+import { ClusterClients, createActivities } from '../../../src/activities';
 import { applyChanges } from '../../../src/activities/applyEvents';
 import { EXACT_TYPES } from '../../../src/activities/bsonOptions';
 import { laneOf, type CrudEvent } from '../../../src/activities/changeEvents';
+import { HotDocuments, parseHotDocId } from '../../../src/activities/hotDocuments';
 import { LaneApplier } from '../../../src/activities/laneApplier';
 import type {
   ApplyChangesInput,
@@ -196,5 +203,122 @@ describe('lane applier flush policy', () => {
     expect(await landed('batched')).toBe(0);
     await applier.flush();
     expect(await landed('batched')).toBe(2);
+  });
+});
+
+describe('lane applier hot documents (--hotDocIDs)', () => {
+  let source: TestCluster;
+  let destination: TestCluster;
+  let clusters: ClusterClients;
+  /** The `_id`s of each update statement the destination received, one entry per command. */
+  const updateCommands: unknown[][] = [];
+  const HOT = 'hits';
+
+  beforeAll(async () => {
+    [source, destination] = await Promise.all([startTestCluster('hotSrc'), startTestCluster('hotDst')]);
+    clusters = new ClusterClients(
+      { cluster0: source.uri, cluster1: destination.uri },
+      { monitorCommands: true },
+    );
+    clusters.get('cluster1').on('commandStarted', (event: CommandStartedEvent) => {
+      if (event.commandName !== 'update' || event.databaseName !== 'hot') return;
+      updateCommands.push((event.command.updates as { q: { _id: unknown } }[]).map((u) => u.q._id));
+    });
+  });
+
+  afterAll(async () => {
+    await clusters?.close();
+    await Promise.all([stopTestCluster(source), stopTestCluster(destination)]);
+  });
+
+  it('writes a hot document on a lane of its own, through the activities a worker runs', async () => {
+    const ns = 'hot.counters';
+    const cold = Array.from({ length: 24 }, (_, n) => new Int32(n + 1));
+    // Without a lane of its own the hot document would share a write with these.
+    expect(cold.some((id) => laneOf(ns, { _id: id }, LANES) === laneOf(ns, { _id: HOT }, LANES))).toBe(true);
+    const initial: Document[] = [
+      { _id: HOT, n: new Int32(0) },
+      ...cold.map((id) => ({ _id: id, n: new Int32(0) })),
+    ];
+    for (const cluster of [source, destination])
+      await cluster.admin
+        .db('hot')
+        .collection('counters')
+        .insertMany(initial.map((d) => ({ ...d })));
+    const latest = await currentOperationTime(source.admin);
+    const counters = source.admin.db('hot').collection<{ _id: string | Int32; n: Int32 }>('counters');
+    for (let round = 0; round < 20; round++) {
+      await counters.updateOne({ _id: HOT }, { $inc: { n: 1 } });
+      await counters.updateOne({ _id: cold[round % cold.length] }, { $inc: { n: 1 } });
+    }
+    const stop = await currentOperationTime(source.admin);
+    const activities = createActivities(clusters, { hotDocIds: [parseHotDocId(HOT)] });
+    const input: ApplyChangesInput = {
+      direction,
+      resumeToken: null,
+      startAtOperationTime: { t: latest.t, i: latest.i + 1 },
+      maxDurationMs: 10_000,
+      maxEvents: 10_000,
+      stopAfterOperationTime: stop,
+    };
+    updateCommands.length = 0;
+    const result = (await new MockActivityEnvironment({ attempt: 1 }).run(
+      activities.applyChanges,
+      input,
+    )) as ApplyChangesResult;
+    expect(result.crudEventsApplied).toBe(40);
+    const withHot = updateCommands.filter((ids) => ids.includes(HOT));
+    expect(withHot.length).toBeGreaterThan(0);
+    for (const ids of withHot) expect(ids.every((id) => id === HOT)).toBe(true);
+    const all = (cluster: TestCluster) =>
+      cluster.admin.db('hot').collection('counters').find({}, EXACT_TYPES).sort({ _id: 1 }).toArray();
+    expect(EJSON.stringify(await all(destination))).toBe(EJSON.stringify(await all(source)));
+  });
+
+  it('drops waiting events of a hot document that a replace or delete overwrites', async () => {
+    const applier = new LaneApplier(
+      clusters.get('cluster0'),
+      clusters.get('cluster1'),
+      LANES,
+      10_000,
+      Number.POSITIVE_INFINITY,
+      new HotDocuments([parseHotDocId(HOT)]),
+    );
+    const ns = { db: 'hot', coll: 'superseded' };
+    const event = (operationType: string, id: unknown, extra: Document = {}) =>
+      ({ operationType, ns, documentKey: { _id: id }, ...extra }) as unknown as CrudEvent;
+    const update = (id: unknown, n: number) =>
+      event('update', id, { updateDescription: { updatedFields: { n: new Int32(n) }, removedFields: [] } });
+    const full = (id: unknown, n: number) => ({ _id: id, n: new Int32(n) });
+    updateCommands.length = 0;
+    await applier.add(event('insert', HOT, { fullDocument: full(HOT, 0) }));
+    await applier.add(event('insert', new Int32(1), { fullDocument: full(new Int32(1), 0) }));
+    for (let n = 1; n <= 50; n++) {
+      await applier.add(update(HOT, n));
+      await applier.add(update(new Int32(1), n));
+    }
+    await applier.add(
+      event('replace', HOT, { fullDocument: { _id: HOT, n: new Int32(100), replaced: true } }),
+    );
+    await applier.add(update(HOT, 101));
+    await applier.flush();
+    // The insert and 50 updates before the replace were overwritten by it; the cold document's
+    // events are all written.
+    expect(applier.superseded).toBe(51);
+    const hotStatements = updateCommands.flat().filter((id) => id === HOT).length;
+    expect(hotStatements).toBe(2);
+    const collection = destination.admin.db('hot').collection('superseded');
+    expect(await collection.findOne({ _id: HOT as unknown as Int32 }, EXACT_TYPES)).toEqual({
+      _id: HOT,
+      n: new Int32(101),
+      replaced: true,
+    });
+    expect(await collection.findOne({ _id: new Int32(1) }, EXACT_TYPES)).toEqual(full(new Int32(1), 50));
+
+    await applier.add(update(HOT, 102));
+    await applier.add(event('delete', HOT));
+    await applier.flush();
+    expect(applier.superseded).toBe(52);
+    expect(await collection.countDocuments({ _id: HOT as unknown as Int32 })).toBe(0);
   });
 });

@@ -222,6 +222,8 @@ export function testServiceConfig(options: {
   id: string;
   temporalAddress: string;
   taskQueue?: string;
+  /** Without it the service writes no metrics log. */
+  metricsLoggingFilepath?: string;
 }): ServiceConfig {
   return parseServiceConfig([
     '--cluster0',
@@ -235,6 +237,9 @@ export function testServiceConfig(options: {
     '--temporal-address',
     options.temporalAddress,
     ...(options.taskQueue ? ['--task-queue', options.taskQueue] : []),
+    ...(options.metricsLoggingFilepath
+      ? ['--metricsLoggingFilepath', options.metricsLoggingFilepath]
+      : ['--disableMetricsLogging']),
     '--verbosity',
     'ERROR',
   ]);

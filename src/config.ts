@@ -54,15 +54,18 @@ export const LOAD_LEVELS = [1, 2, 3, 4] as const;
 export type LoadLevel = (typeof LOAD_LEVELS)[number];
 
 /**
- * What `--loadLevel` sets for a new sync: partitions copied at once and partitions the verifier
- * hashes at once. Level 3 is the default tuning; 1 and 2 spare busy production clusters, 4 uses
- * clusters with room to spare.
+ * What `--loadLevel` sets for a new sync: partitions copied at once, documents per copy batch, and
+ * partitions the verifier hashes at once. Level 3 is the default tuning; 1 and 2 spare busy
+ * production clusters, 4 uses clusters with room to spare.
  */
-export const LOAD_LEVEL_TUNING: Record<LoadLevel, { copyConcurrency: number; verifyConcurrency: number }> = {
-  1: { copyConcurrency: 2, verifyConcurrency: 1 },
-  2: { copyConcurrency: 4, verifyConcurrency: 2 },
-  3: { copyConcurrency: 8, verifyConcurrency: 4 },
-  4: { copyConcurrency: 16, verifyConcurrency: 8 },
+export const LOAD_LEVEL_TUNING: Record<
+  LoadLevel,
+  { copyConcurrency: number; copyBatchDocuments: number; verifyConcurrency: number }
+> = {
+  1: { copyConcurrency: 2, copyBatchDocuments: 250, verifyConcurrency: 1 },
+  2: { copyConcurrency: 4, copyBatchDocuments: 500, verifyConcurrency: 2 },
+  3: { copyConcurrency: 8, copyBatchDocuments: 1000, verifyConcurrency: 4 },
+  4: { copyConcurrency: 16, copyBatchDocuments: 2000, verifyConcurrency: 8 },
 };
 
 export class ConfigError extends Error {
@@ -193,7 +196,7 @@ const FLAGS: { flag: string; key: FlagKey; arg: string; description: string }[] 
     flag: 'loadLevel',
     key: 'loadLevel',
     arg: 'level',
-    description: '1-4 (default 3): partitions copied and hashed at once by a new sync',
+    description: '1-4 (default 3): partitions copied and hashed at once, and copy batch size, of a new sync',
   },
   {
     flag: 'metricsLoggingFilepath',

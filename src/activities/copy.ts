@@ -9,7 +9,7 @@ import { insertRawDocuments } from './rawInsert';
 import { OrderedWrites } from './orderedWrites';
 import { isDuplicateKey } from './serverErrors';
 
-const DEFAULT_BATCH_DOCUMENTS = 1000;
+export const DEFAULT_BATCH_DOCUMENTS = 1000;
 /** Leaves room under the server's 48000000-byte message limit and keeps each write well below it. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 /**

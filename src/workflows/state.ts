@@ -27,6 +27,8 @@ export interface SyncTuning {
   verifyPassMs: number;
   /** How often, once hashing is done, it looks for values that break a relaxed unique index. */
   uniqueCheckMs: number;
+  /** Documents per copy batch (`--loadLevel`); absent: the copy's own default (1,000). */
+  copyBatchDocuments?: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {

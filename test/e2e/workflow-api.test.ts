@@ -19,7 +19,13 @@ import type {
   SyncRef,
 } from '../../src/activities/contract';
 import { Client, Connection } from '@temporalio/client';
-import { clusterFingerprint, parseServiceConfig, syncWorkflowId, type ServiceConfig } from '../../src/config';
+import {
+  LOAD_LEVEL_TUNING,
+  clusterFingerprint,
+  parseServiceConfig,
+  syncWorkflowId,
+  type ServiceConfig,
+} from '../../src/config';
 import {
   COMMAND_SIGNALS,
   startSignal,
@@ -43,6 +49,8 @@ class FakeClusters implements SyncActivities {
   /** The source's change stream no longer reaches the sync's resume point. */
   historyLost = false;
   copyStepMs = 40;
+  /** The batch size each copyPartition was asked for. */
+  copyBatchSizes: (number | undefined)[] = [];
   /** While set, record checks wait for it (a check in flight holds a committed sync's loop). */
   recordCheckGate: Promise<void> | null = null;
   recordChecksHeld = 0;
@@ -137,7 +145,8 @@ class FakeClusters implements SyncActivities {
     }));
   }
 
-  async copyPartition({ partition }: CopyPartitionInput) {
+  async copyPartition({ partition, batchSize }: CopyPartitionInput) {
+    this.copyBatchSizes.push(batchSize);
     const context = Context.current();
     for (let step = 0; step < 5; step++) {
       context.heartbeat(step);
@@ -266,7 +275,12 @@ interface ApiAnswer {
 }
 
 /** A service for one sync with the given fake clusters; commands and progress go through HTTP. */
-function syncHarness(id: string, clusters: FakeClusters, tuning: Partial<SyncTuning> = {}) {
+function syncHarness(
+  id: string,
+  clusters: FakeClusters,
+  tuning: Partial<SyncTuning> = {},
+  flags: string[] = [],
+) {
   let service: RunningService;
   let workflowId = '';
   let config: ServiceConfig;
@@ -283,6 +297,7 @@ function syncHarness(id: string, clusters: FakeClusters, tuning: Partial<SyncTun
       temporal.address,
       '--id',
       `${id}-${Date.now()}`,
+      ...flags,
     ]);
     workflowId = syncWorkflowId(config);
     service = await startService(config, {
@@ -847,7 +862,10 @@ describe('a reset that arrives when the history should continue as new', () => {
 
 describe('mongosync 1.20-1.22 states and fields', () => {
   const clusters = new FakeClusters();
-  const { post, progress, waitForProgress, expectRejected } = syncHarness('e2e-parity', clusters);
+  const { post, progress, waitForProgress, expectRejected } = syncHarness('e2e-parity', clusters, {}, [
+    '--loadLevel',
+    '1',
+  ]);
   const body = {
     source: 'cluster0',
     destination: 'cluster1',
@@ -866,6 +884,11 @@ describe('mongosync 1.20-1.22 states and fields', () => {
     release();
     expect(await start).toEqual({ status: 200, body: { success: true } });
     await waitForProgress((p) => p.canCommit === true);
+  });
+
+  it('copies in the batches of --loadLevel 1', () => {
+    expect(clusters.copyBatchSizes.length).toBeGreaterThan(0);
+    expect(new Set(clusters.copyBatchSizes)).toEqual(new Set([LOAD_LEVEL_TUNING[1].copyBatchDocuments]));
   });
 
   it('refuses /resume before PAUSED', async () => {

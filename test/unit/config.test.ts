@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_BATCH_DOCUMENTS } from '../../src/activities/copy';
 import {
   ConfigError,
   LOAD_LEVELS,
@@ -50,6 +51,8 @@ describe('parseServiceConfig', () => {
       acceptDisclaimer: false,
       disableTelemetry: false,
       hotDocIds: [],
+      metricsLoggingFilepath: null,
+      disableMetricsLogging: false,
     });
   });
 
@@ -180,13 +183,16 @@ describe('mongosync 1.20+ flags', () => {
     expect(configError([...clusters, '--loadLevel', 'high'])).toMatch(/--loadLevel/);
   });
 
-  it('maps each load level to the concurrency of a new sync, level 3 being the default tuning', () => {
+  it('maps each load level to the concurrency and copy batches of a new sync, level 3 being the default tuning', () => {
     expect(LOAD_LEVEL_TUNING[3]).toEqual({
       copyConcurrency: DEFAULT_TUNING.copyConcurrency,
+      copyBatchDocuments: DEFAULT_BATCH_DOCUMENTS,
       verifyConcurrency: DEFAULT_TUNING.verifyConcurrency,
     });
-    const levels = LOAD_LEVELS.map((level) => LOAD_LEVEL_TUNING[level].copyConcurrency);
-    expect([...levels].sort((a, b) => a - b)).toEqual(levels);
+    for (const setting of ['copyConcurrency', 'copyBatchDocuments', 'verifyConcurrency'] as const) {
+      const levels = LOAD_LEVELS.map((level) => LOAD_LEVEL_TUNING[level][setting]);
+      expect([...levels].sort((a, b) => a - b)).toEqual(levels);
+    }
   });
 
   it('reads --createIndexesBatchSize, --acceptDisclaimer and --disableTelemetry, as flags and YAML keys', () => {
@@ -258,5 +264,24 @@ describe('mongosync 1.20+ flags', () => {
       /^--hotDocIDs: .*Extended JSON/,
     );
     expect(configError([...clusters, '--hotDocIDs'])).toMatch(/--hotDocIDs <id>/);
+  });
+
+  it('reads --metricsLoggingFilepath and --disableMetricsLogging, as flags and YAML keys', () => {
+    expect(
+      parseServiceConfig([
+        ...clusters,
+        '--metricsLoggingFilepath',
+        '/var/log/m.log',
+        '--disableMetricsLogging',
+      ]),
+    ).toMatchObject({ metricsLoggingFilepath: '/var/log/m.log', disableMetricsLogging: true });
+    const dir = mkdtempSync(join(tmpdir(), 'mongosync-metrics-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'metricsLoggingFilepath: m.log\ndisableMetricsLogging: false\n');
+    expect(parseServiceConfig([...clusters, '--config', file])).toMatchObject({
+      metricsLoggingFilepath: 'm.log',
+      disableMetricsLogging: false,
+    });
+    expect(configError([...clusters, '--metricsLoggingFilepath', ''])).toMatch(/--metricsLoggingFilepath/);
   });
 });

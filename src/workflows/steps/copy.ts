@@ -79,7 +79,13 @@ export const copy: Step = async (context) => {
       tuning.copyConcurrency,
       () => context.shouldStopFanOut(),
       async (partition) => {
-        const result = await longCalls.copyPartition({ direction, partition, sync });
+        const batchSize = tuning.copyBatchDocuments;
+        const result = await longCalls.copyPartition({
+          direction,
+          partition,
+          sync,
+          ...(batchSize ? { batchSize } : {}),
+        });
         // Only finished partitions leave the list: a crash or pause recopies just the others.
         progress.pendingPartitions = progress.pendingPartitions.filter((p) => p.id !== partition.id);
         progress.copiedPartitions += 1;

@@ -189,7 +189,11 @@ const SCENARIOS: Scenario[] = [
     name: 'updates',
     description: 'the REST API (updates): start, pause, resume, commit, reverse, commit',
     async drive(env) {
-      await firstSyncThroughTheApi(env);
+      // One collection copied in natural order (patch natural-order-copy at the start).
+      await firstSyncThroughTheApi(env, {
+        ...START_BODY,
+        copyInNaturalOrder: [{ database: 'analytics', collections: ['events'] }],
+      });
       await reverseAndCommit(env);
       await applicationWrites(env.cluster0, 'after-commit-2');
     },

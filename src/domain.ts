@@ -83,11 +83,14 @@ export interface SyncOptions {
   verificationEnabled: boolean;
   preExistingDestinationData: boolean;
   /**
-   * mongosync 1.20+: collections asked to be copied in natural order. Absent in syncs begun before;
-   * ours copies every collection in `_id` ranges (resumable), and says so in the warnings.
+   * mongosync 1.20+: collections copied whole, in natural order (one cursor, no `_id` sort; a
+   * retry starts that collection over, its writes being idempotent). Absent in syncs begun before.
    */
   copyInNaturalOrder?: NaturalOrderCollections[];
-  /** mongosync's `detectRandomId` (default true); see `copyInNaturalOrder`. */
+  /**
+   * mongosync's `detectRandomId` (default true): a collection whose `_id`s look random and that
+   * would span several partitions is copied as `copyInNaturalOrder` ones are.
+   */
   detectRandomId?: boolean;
   /** Skip the check that the destination has room for the source's data and indexes. */
   skipDiskSpaceCheck?: boolean;

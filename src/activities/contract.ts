@@ -86,6 +86,13 @@ export interface Partition {
   outsideOf?: Array<{ lower: string | null; upper: string | null }>;
 }
 
+/**
+ * How a collection is planned. `natural`: one partition read in natural order (`copyInNaturalOrder`).
+ * `naturalIfRandomIds`: the same when the collection would span several partitions and its `_id`s
+ * look random (`detectRandomId`). `idRanges`: `_id` ranges.
+ */
+export type CopyOrder = 'natural' | 'naturalIfRandomIds' | 'idRanges';
+
 export interface CopyPartitionInput extends ForSync {
   direction: Direction;
   partition: Partition;
@@ -264,6 +271,8 @@ export interface SyncActivities {
     direction: Direction;
     collection: CollectionPlan;
     targetPartitionBytes: number;
+    /** Absent (syncs planned before natural-order copy): `_id` ranges. */
+    order?: CopyOrder;
   }): Promise<Partition[]>;
   copyPartition(input: CopyPartitionInput): Promise<CopyPartitionResult>;
   buildIndexesAfterCopy(

@@ -64,8 +64,10 @@ export function createActivities(clusters: ClusterClients, settings: ActivitySet
         ),
       ),
     ),
-    planPartitions: ({ direction, collection, targetPartitionBytes }) =>
-      withHeartbeats(() => planPartitions(clusters.get(direction.source), collection, targetPartitionBytes)),
+    planPartitions: ({ direction, collection, targetPartitionBytes, order }) =>
+      withHeartbeats(() =>
+        planPartitions(clusters.get(direction.source), collection, targetPartitionBytes, order),
+      ),
     copyPartition: forSync(BULK_RECHECK_MS, (input) => copyPartition(clusters, input)),
     buildIndexesAfterCopy: forSync(0, ({ direction, options }) =>
       withHeartbeats(() =>

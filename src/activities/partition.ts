@@ -1,5 +1,5 @@
-import type { Collection, Document, MongoClient } from 'mongodb';
-import type { CollectionPlan, Partition } from './contract';
+import { Binary, ObjectId, type Collection, type Document, type MongoClient } from 'mongodb';
+import type { CollectionPlan, CopyOrder, Partition } from './contract';
 import { EXACT_TYPES } from './bsonOptions';
 import { encodeBound, TYPE_BRACKETS } from './idBounds';
 
@@ -83,17 +83,58 @@ function wholeCollection(plan: CollectionPlan, naturalOrder: boolean): Partition
   };
 }
 
+/** `_id`s read in natural order to tell random `_id`s (UUIDs, hashes) from increasing ones. */
+const RANDOM_ID_SAMPLE = 200;
+/** Increasing `_id`s (ObjectIds, counters) almost never step down in insertion order; random ones do half the time. */
+const RANDOM_ID_DESCENTS = 0.3;
+
+/** A sortable key of an `_id`, for `_id`s of one type; null for types not compared here. */
+function idKey(id: unknown): string | number | null {
+  if (id instanceof ObjectId) return id.toHexString();
+  if (typeof id === 'string') return id;
+  if (typeof id === 'number') return id;
+  if (id instanceof Date) return id.getTime();
+  if (id instanceof Binary) return Buffer.from(id.buffer).toString('hex');
+  if (typeof id === 'object' && id !== null && typeof (id as { valueOf(): unknown }).valueOf() === 'number')
+    return (id as { valueOf(): number }).valueOf();
+  return null;
+}
+
+/**
+ * Whether the collection's `_id`s look random (mongosync's `detectRandomId`): in natural
+ * (insertion) order, a sample of them steps down as often as up. A range scan of random `_id`s
+ * reads the collection's storage in random order; a natural-order scan reads it in sequence.
+ */
+export async function hasRandomIds(collection: Collection): Promise<boolean> {
+  const sample = await collection
+    .find({}, { ...EXACT_TYPES, projection: { _id: 1 }, hint: { $natural: 1 }, limit: RANDOM_ID_SAMPLE })
+    .toArray();
+  const keys = sample.map((document) => idKey(document._id));
+  if (keys.length < 10 || keys.some((key) => key === null || typeof key !== typeof keys[0])) return false;
+  let descents = 0;
+  for (let n = 1; n < keys.length; n++) if (keys[n]! < keys[n - 1]!) descents += 1;
+  return descents / (keys.length - 1) > RANDOM_ID_DESCENTS;
+}
+
 /**
  * Cuts a collection into `_id` ranges of about `targetPartitionBytes` each, one set per `_id` type
- * bracket. Documents written after the plan is made are covered by change events.
+ * bracket, or keeps it whole for a natural-order copy (capped collections, and see `CopyOrder`).
+ * Documents written after the plan is made are covered by change events.
  */
 export async function planPartitions(
   source: MongoClient,
   plan: CollectionPlan,
   targetPartitionBytes: number,
+  order: CopyOrder = 'idRanges',
 ): Promise<Partition[]> {
-  if (plan.capped) return [wholeCollection(plan, true)];
+  if (plan.capped || order === 'natural') return [wholeCollection(plan, true)];
   const collection = source.db(plan.db).collection(plan.coll);
+  if (
+    order === 'naturalIfRandomIds' &&
+    plan.estimatedBytes > targetPartitionBytes &&
+    (await hasRandomIds(collection))
+  )
+    return [wholeCollection(plan, true)];
   const brackets = await findBrackets(collection, plan.estimatedDocuments);
   if (brackets.length === 0) return [wholeCollection(plan, false)];
   const averageBytes = plan.estimatedDocuments > 0 ? plan.estimatedBytes / plan.estimatedDocuments : 0;

@@ -52,6 +52,7 @@ import {
 import { COMMANDS, PHASES, commandRejection, targetStatus, type SyncPhase } from './stateTable';
 import { STEPS, type RunningPhase, type StepContext } from './steps';
 import { INTERRUPT_APPLY_ON_COMMIT } from './steps/changeEvents';
+import { NATURAL_ORDER_COPY } from './steps/copy';
 
 /** Patch: a reset waiting for its step runs it before the history continues as new (it used to deadlock). */
 export const RESET_BEFORE_CONTINUE_AS_NEW = 'reset-before-continue-as-new';
@@ -308,7 +309,8 @@ class SyncRun {
     } satisfies Partial<SyncWorkflowState>);
     this.state.commit.canWrite = false;
     const naturalOrder = request.options.copyInNaturalOrder ?? [];
-    if (naturalOrder.length > 0) {
+    // Syncs started before natural-order copy was built were told their collections go by _id.
+    if (naturalOrder.length > 0 && !patched(NATURAL_ORDER_COPY)) {
       const names = naturalOrder.flatMap(({ database, collections }) =>
         collections.map((c) => `${database}.${c}`),
       );

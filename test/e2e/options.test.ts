@@ -2,7 +2,10 @@
 // emulated clusters with auth): buildIndexes modes, namespace filters, write blocking "none" and
 // preExistingDestinationData. Each scenario starts a fresh pair of clusters, syncs, commits and
 // checks the destination exactly.
-import { Double, Int32, type Document, type MongoClient } from 'mongodb';
+import { Client, Connection } from '@temporalio/client';
+import { Double, Int32, UUID, type Document, type MongoClient } from 'mongodb';
+import type { Partition } from '../../src/activities/contract';
+import { syncWorkflowId, type ServiceConfig } from '../../src/config';
 import { startService, type RunningService } from '../../src/main';
 import {
   refusesApplicationWrites,
@@ -21,6 +24,7 @@ interface Scenario {
   cluster1: TestCluster;
   service: RunningService;
   api: SyncApi;
+  config: ServiceConfig;
 }
 
 let temporal: TestTemporal;
@@ -49,7 +53,7 @@ async function startScenario(
   const service = await startService(config, {
     tuning: { targetPartitionBytes: 512 * 1024, copyConcurrency: 4, applyBatchMs: 1000 },
   });
-  return { cluster0, cluster1, service, api: new SyncApi(service.apiUrl) };
+  return { cluster0, cluster1, service, api: new SyncApi(service.apiUrl), config };
 }
 
 async function stopScenario(scenario: Scenario | undefined): Promise<void> {
@@ -342,5 +346,60 @@ describe('preExistingDestinationData', () => {
     expect(
       await s.cluster1.admin.db('reports').collection('daily').find().sort({ _id: 1 }).toArray(),
     ).toEqual(preExisting);
+  });
+});
+
+/** The partitions planPartitions returned in the sync's history (each run's, continued runs too). */
+async function plannedPartitions(workflowId: string): Promise<Partition[]> {
+  const connection = await Connection.connect({ address: temporal.address });
+  try {
+    const handle = new Client({ connection }).workflow.getHandle(workflowId);
+    const history = await handle.fetchHistory();
+    const planned = new Set<string>();
+    const partitions: Partition[] = [];
+    for (const event of history.events ?? []) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name === 'planPartitions') planned.add(String(event.eventId));
+      const completed = event.activityTaskCompletedEventAttributes;
+      if (completed && planned.has(String(completed.scheduledEventId))) {
+        const data = completed.result?.payloads?.[0]?.data;
+        partitions.push(...(JSON.parse(Buffer.from(data!).toString('utf8')) as Partition[]));
+      }
+    }
+    return partitions;
+  } finally {
+    await connection.close();
+  }
+}
+
+describe('copyInNaturalOrder and detectRandomId', () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await startScenario('natural', async (source) => {
+      await seedShop(source);
+      // Random _ids, more than one partition's worth (the scenario's target is 512 KB).
+      await source
+        .db('shop')
+        .collection<{ _id: UUID; pad: string }>('events')
+        .insertMany(Array.from({ length: 4000 }, () => ({ _id: new UUID(), pad: 'e'.repeat(300) })));
+    });
+  });
+  afterAll(() => stopScenario(s));
+
+  test('listed collections and random-_id collections are copied whole in natural order', async () => {
+    await startSync(s.api, { copyInNaturalOrder: [{ database: 'shop', collections: ['orders'] }] });
+    await inCea(s.api);
+    const progress = await s.api.progress();
+    expect(progress.warnings ?? []).not.toContainEqual(expect.stringContaining('copyInNaturalOrder'));
+    await s.cluster0.app.db('shop').collection<any>('orders').insertOne({ _id: -1, during: true });
+    const committed = await commit(s.api);
+    expect(committed.state).toBe('COMMITTED');
+    expect(await compareClusters(s.cluster0.admin, s.cluster1.admin)).toEqual([]);
+
+    const partitions = await plannedPartitions(syncWorkflowId(s.config));
+    const of = (coll: string) => partitions.filter((p) => p.db === 'shop' && p.coll === coll);
+    expect(of('orders')).toEqual([expect.objectContaining({ naturalOrder: true })]);
+    expect(of('events')).toEqual([expect.objectContaining({ naturalOrder: true })]);
+    expect(of('customers').every((p) => !p.naturalOrder)).toBe(true);
   });
 });

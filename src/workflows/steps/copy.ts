@@ -4,6 +4,8 @@ import { CancellationScope, patched } from '@temporalio/workflow';
 import { catalogCalls, indexCalls, longCalls, shortCalls } from '../activityProxies';
 import { partitionTargetBytes } from '../partitionTarget';
 import { runBounded } from '../runBounded';
+import type { CollectionPlan, CopyOrder } from '../../activities/contract';
+import type { SyncOptions } from '../../domain';
 import type { Step } from './context';
 import { hashAfterCopy, notePlannedPartitions } from './verification';
 
@@ -13,6 +15,17 @@ export const HASH_DURING_COPY = 'hash-partitions-during-copy';
 export const ADAPTIVE_PARTITIONS = 'adaptive-partition-target';
 /** Patch: the copy records when it began (its ETA in /progress). */
 export const COPY_STARTED_AT = 'copy-started-at';
+/** Patch: `copyInNaturalOrder` and `detectRandomId` choose natural-order copies (see CopyOrder). */
+export const NATURAL_ORDER_COPY = 'natural-order-copy';
+
+/** How /start's options have a collection copied. */
+function copyOrderOf(collection: CollectionPlan, options: SyncOptions): CopyOrder {
+  const listed = (options.copyInNaturalOrder ?? []).some(
+    ({ database, collections }) => database === collection.db && collections.includes(collection.coll),
+  );
+  if (listed) return 'natural';
+  return options.detectRandomId === false ? 'idRanges' : 'naturalIfRandomIds';
+}
 
 export const blockDestination: Step = async (context) => {
   const { state, direction, options } = context;
@@ -49,6 +62,7 @@ export const planning: Step = async (context) => {
   const targetPartitionBytes = patched(ADAPTIVE_PARTITIONS)
     ? partitionTargetBytes(copy.estimatedTotalBytes ?? 0, tuning)
     : tuning.targetPartitionBytes;
+  const naturalOrderCopy = patched(NATURAL_ORDER_COPY);
   await runBounded(
     [...copy.collectionsToPlan],
     tuning.copyConcurrency,
@@ -58,6 +72,7 @@ export const planning: Step = async (context) => {
         direction: context.direction,
         collection,
         targetPartitionBytes,
+        ...(naturalOrderCopy ? { order: copyOrderOf(collection, context.options) } : {}),
       });
       copy.pendingPartitions = [...copy.pendingPartitions, ...partitions];
       notePlannedPartitions(context, partitions);

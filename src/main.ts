@@ -9,6 +9,7 @@ import { TemporalSyncClient } from './api/syncClient';
 import { assertClustersBelongToSync } from './ownership';
 import { createApiServer, type ApiServer } from './api/server';
 import { OplogWindowCache } from './api/oplogEstimate';
+import { bindWarning } from './api/bindAddress';
 import { renderMetrics } from './metrics';
 import { MetricsLog } from './metricsLog';
 import { packageVersion } from './packageRoot';
@@ -160,6 +161,8 @@ export async function startService(
       host: config.bind,
     });
     cleanup.add(() => api.close());
+    const exposed = bindWarning(config.bind);
+    if (exposed) log.warn({ bind: config.bind }, exposed);
     if (!config.disableMetricsLogging) {
       const metricsLog = await MetricsLog.start({
         file: config.metricsLoggingFilepath,

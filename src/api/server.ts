@@ -1,6 +1,7 @@
 // The REST API (mongosync's /api/v1), an Express shim over a SyncService.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { SyncErrorName } from '../workflows/messages';
@@ -69,6 +70,15 @@ function sendError(
   res.status(status).json({ success: false, error, errorDescription });
 }
 
+/** A request body that could not be read; `type` is body-parser's name for why, when it gives one. */
+class BodyReadError extends Error {
+  readonly type: string | undefined;
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.type = (cause as { type?: string } | null)?.type;
+  }
+}
+
 function asCommandError(err: unknown): SyncCommandError {
   if (err instanceof SyncCommandError) return err;
   if (err instanceof InvalidRequestError) return new SyncCommandError('InvalidRequest', err.message);
@@ -80,7 +90,12 @@ export function createApiApp(options: ApiServerOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Parse every body as JSON ourselves: curl's `--data '{ }'` is labelled form-urlencoded.
-  app.use(express.text({ type: () => true, limit: BODY_LIMIT }));
+  const readBody = express.text({ type: () => true, limit: BODY_LIMIT });
+  // Whatever fails while the body is read (size, charset, a Content-Encoding its bytes do not
+  // match) is the request's fault, not the server's.
+  app.use((req, res, next) =>
+    readBody(req, res, (err?: unknown) => next(err === undefined ? undefined : new BodyReadError(err))),
+  );
 
   const respond = async (
     req: Request,
@@ -190,16 +205,50 @@ export function createApiApp(options: ApiServerOptions): express.Express {
     else sendError(res, 'InvalidRequest', `no such endpoint: ${req.method} ${req.path}`, 404);
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.too.large') sendError(res, 'InvalidRequest', `request body exceeds ${BODY_LIMIT}`);
-    else if (typeof type === 'string')
-      sendError(res, 'InvalidRequest', `cannot read request body: ${(err as Error).message}`);
-    else {
+    if (err instanceof BodyReadError) {
+      if (err.type === 'entity.too.large')
+        sendError(res, 'InvalidRequest', `request body exceeds ${BODY_LIMIT}`);
+      else sendError(res, 'InvalidRequest', `cannot read request body: ${err.message}`);
+    } else {
       logger.error({ err }, 'unexpected API error');
       sendError(res, 'InternalError', err instanceof Error ? err.message : String(err));
     }
   });
   return app;
+}
+
+/**
+ * Idle kept-alive connections stay open this long. Node's default (5 s) races clients that keep
+ * idle connections longer (Python sessions, Go's 90 s): a request sent as the server closes the
+ * connection gets no answer at all.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+
+const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+};
+
+/**
+ * A request Node cannot parse (bad framing, invalid characters, headers too large, too slow) is
+ * answered in the contract's error shape, not Node's bare 400, and its connection closed: after
+ * a framing error nothing later on it can be read reliably.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request'];
+  const body = JSON.stringify({
+    success: false,
+    error: 'InvalidRequest',
+    errorDescription: `malformed HTTP request: ${err.message}${err.code ? ` (${err.code})` : ''}`,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Starts the API; port 0 picks a free port (tests). */
@@ -212,6 +261,10 @@ export function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
         reject(err);
         return;
       }
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      // Headers of a request on a kept-alive connection are awaited longer than it stays idle.
+      server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+      server.on('clientError', answerClientError);
       const { port } = server.address() as AddressInfo;
       const urlHost = host.includes(':') ? `[${host}]` : host;
       resolveServer({

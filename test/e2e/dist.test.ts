@@ -44,6 +44,8 @@ beforeAll(async () => {
       ...['--cluster0', cluster0.uri, '--cluster1', cluster1.uri, '--port', String(port)],
       ...['--temporal-address', temporal.address, '--id', 'dist', '--verbosity', 'WARN'],
       ...['--metricsLoggingFilepath', metricsLog],
+      // Beyond loopback: the service warns that its API has no authentication.
+      ...['--bind', '0.0.0.0'],
     ],
     [path.join(root, manifest.bin['mongosync-temporal'])],
   );
@@ -71,6 +73,7 @@ test('the built service syncs and commits, with plain node', async () => {
     JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version,
   );
   expect(service.output).not.toMatch(/tsx/);
+  expect(service.output).toMatch(/listens on 0\.0\.0\.0.*no authentication/);
   // Its metrics log has its first line, written when the service started.
   const [first] = readFileSync(metricsLog, 'utf8').split('\n');
   expect(Object.keys((JSON.parse(first) as { metrics: object }).metrics)).toContain('mongosync_state');

@@ -65,6 +65,11 @@ export const RESUME_POINT_IN_PROGRESS = 'resume-point-in-progress';
 
 /** Patch: a sync on a namespace with them registered keeps its search attributes current. */
 export const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
+/**
+ * Patch: an update's handler validates it again. Updates delivered together are all validated
+ * before the first one's handler runs, so 50 concurrent /start were all accepted and all ran.
+ */
+export const REVALIDATE_UPDATES = 'revalidate-updates-in-handler';
 
 const MAX_WARNINGS = 20;
 
@@ -124,13 +129,13 @@ class SyncRun {
 
   installHandlers(): void {
     setHandler(progressQuery, () => progressView(this.state));
-    setHandler(startUpdate, (request) => this.execute('start', request), {
+    setHandler(startUpdate, (request) => this.runUpdate('start', request), {
       validator: (request) => this.validate('start', request),
     });
     setHandler(startSignal, (request) => this.onSignal('start', request));
     for (const command of SYNC_COMMANDS) {
       if (command === 'start') continue;
-      setHandler(COMMAND_UPDATES[command], () => this.execute(command), {
+      setHandler(COMMAND_UPDATES[command], () => this.runUpdate(command), {
         validator: () => this.validate(command),
       });
       setHandler(COMMAND_SIGNALS[command], () => this.onSignal(command));
@@ -225,6 +230,15 @@ class SyncRun {
       case 'reset':
         return this.reset();
     }
+  }
+
+  /**
+   * An accepted update, checked again against the state as its handler finds it: an update taken
+   * just before (in the same workflow task) may have changed it since its validator ran.
+   */
+  private async runUpdate(command: SyncCommand, request?: StartRequest): Promise<void> {
+    if (patched(REVALIDATE_UPDATES)) this.validate(command, request);
+    return this.execute(command, request);
   }
 
   /** Signals carry no answer: a rejected or failed one is recorded as a warning instead. */

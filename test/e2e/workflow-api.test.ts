@@ -62,8 +62,11 @@ class FakeClusters implements SyncActivities {
 
   /** While set, preflight waits for it (a start's checks in flight). */
   preflightGate: Promise<void> | null = null;
+  /** Preflights run, by purpose: each start or reverse that got under way runs one. */
+  preflights: Record<string, number> = {};
 
   async preflight(input: PreflightInput) {
+    this.preflights[input.purpose] = (this.preflights[input.purpose] ?? 0) + 1;
     if (this.preflightGate) await this.preflightGate;
     if (this.preflightFailure?.purpose === input.purpose) {
       throw ApplicationFailure.nonRetryable(
@@ -994,5 +997,64 @@ describe('search attributes', () => {
     expect((await post('reset')).body).toEqual({ success: true });
     await findBySearchAttributes(`MongosyncState = 'IDLE' AND ExecutionStatus = 'Completed'`);
     clusters.writeBlocked = { cluster0: false, cluster1: false };
+  });
+});
+
+describe('concurrent commands', () => {
+  const clusters = new FakeClusters();
+  const { post, waitForProgress } = syncHarness('e2e-concurrent', clusters);
+  const body = {
+    source: 'cluster0',
+    destination: 'cluster1',
+    reversible: true,
+    enableUserWriteBlocking: true,
+  };
+  const CALLS = 50;
+
+  /** Sends the commands at once: exactly one is taken, the others are refused as a transition. */
+  async function race(path: string, payloads: unknown[]) {
+    const answers = await Promise.all(payloads.map((payload) => post(path, payload)));
+    const taken = answers.filter((a) => a.status === 200 && a.body.success === true);
+    const refused = answers.filter((a) => a.status === 409 && a.body.error === 'InvalidStateTransition');
+    expect({ path, taken: taken.length, refused: refused.length }).toEqual({
+      path,
+      taken: 1,
+      refused: payloads.length - 1,
+    });
+  }
+
+  it(`takes one of ${CALLS} concurrent /start, /commit and /reverse each, and runs it once`, async () => {
+    // Fifty different starts (an identical one is answered with success once the sync runs).
+    const starts = Array.from({ length: CALLS }, (_, n) => ({
+      ...body,
+      copyInNaturalOrder: [{ database: 'shop', collections: [`c${n}`] }],
+    }));
+    await race('start', starts);
+    await waitForProgress((p) => p.canCommit === true);
+    expect(clusters.preflights.start).toBe(1);
+    await race(
+      'commit',
+      Array.from({ length: CALLS }, () => ({})),
+    );
+    await waitForProgress((p) => p.state === 'COMMITTED');
+    await race(
+      'reverse',
+      Array.from({ length: CALLS }, () => ({})),
+    );
+    await waitForProgress((p) => p.state === 'RUNNING' && p.canCommit === true);
+    expect(clusters.preflights.reverse).toBe(1);
+  });
+
+  it('starts a sync once for fifty identical concurrent /start, each answered success or refused', async () => {
+    expect((await post('commit')).body.success).toBe(true);
+    await waitForProgress((p) => p.state === 'COMMITTED');
+    expect((await post('reset')).body.success).toBe(true);
+    await waitForProgress((p) => p.state === 'IDLE');
+    clusters.preflights = {};
+    const answers = await Promise.all(Array.from({ length: CALLS }, () => post('start', body)));
+    for (const answer of answers)
+      if (answer.status !== 200) expect(answer.body.error).toBe('InvalidStateTransition');
+    await waitForProgress((p) => p.canCommit === true);
+    expect(clusters.preflights.start).toBe(1);
   });
 });

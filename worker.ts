@@ -6,7 +6,7 @@ import { ClusterClients, createActivities } from './src/activities';
 import { loadConfigOrExit, redactConnectionString } from './src/config';
 import { componentLogger, createLogger, rotateLogOnSignal } from './src/logger';
 import { createSyncWorker } from './src/worker/createWorker';
-import { installTemporalRuntime } from './src/worker/runtimeLogging';
+import { installTemporalRuntime, temporalLogLevel } from './src/worker/runtimeLogging';
 import { temporalConnectionOptions } from './src/temporal/connectionOptions';
 
 async function main(): Promise<void> {
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   });
   rotateLogOnSignal(logger);
   const log = componentLogger(logger, 'worker');
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, temporalLogLevel(config.verbosity));
   const clusters = new ClusterClients({ cluster0: config.cluster0, cluster1: config.cluster1 });
   const connection = await NativeConnection.connect(
     temporalConnectionOptions(config.temporalAddress!, config),

@@ -26,7 +26,7 @@ import { startDevServer, type DevServer } from './temporal/devServer';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { temporalConnectionOptions } from './temporal/connectionOptions';
 import { createSyncWorker } from './worker/createWorker';
-import { installTemporalRuntime } from './worker/runtimeLogging';
+import { installTemporalRuntime, temporalLogLevel } from './worker/runtimeLogging';
 import type { SyncTuning } from './workflows/state';
 
 export interface StartServiceOptions {
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     logPath: config.logPath,
   });
   rotateLogOnSignal(logger);
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, temporalLogLevel(config.verbosity));
   const log = componentLogger(logger, 'service');
   let service: RunningService;
   try {

@@ -41,6 +41,8 @@ function toInt(value: unknown): number {
 
 export class FailPoints {
   private readonly points = new Map<string, FailPointState>();
+  /** How often each fail point fired since it was last configured (mongod's `timesEntered`). */
+  private readonly entered = new Map<string, number>();
 
   /** The `configureFailPoint` command. */
   configure(command: Document): Document {
@@ -50,9 +52,13 @@ export class FailPoints {
     }
     const mode = parseMode(command.mode);
     const previous = this.points.get(name);
+    // As mongod: the reply's count is how often the fail point fired under its previous setting,
+    // also when a `times` mode has run out and switched itself off.
+    const count = this.entered.get(name) ?? 0;
+    this.entered.set(name, 0);
     if (mode.kind === 'off') this.points.delete(name);
     else this.points.set(name, { mode, data: (command.data as Document) ?? {} });
-    return { count: previous ? 1 : 0, mode: command.mode, data: previous?.data ?? {}, ok: 1 };
+    return { count, mode: command.mode, data: previous?.data ?? {}, ok: 1 };
   }
 
   isActive(name: string): boolean {
@@ -153,7 +159,12 @@ export class FailPoints {
   }
 
   private consume(name: string, state: FailPointState): boolean {
-    const mode = state.mode;
+    const fires = this.fires(name, state.mode);
+    if (fires) this.entered.set(name, (this.entered.get(name) ?? 0) + 1);
+    return fires;
+  }
+
+  private fires(name: string, mode: Mode): boolean {
     switch (mode.kind) {
       case 'alwaysOn':
         return true;

@@ -5,6 +5,12 @@ import type { ClusterName } from './contract';
 
 export type ClusterUris = Record<ClusterName, string>;
 
+/**
+ * The driver's `appName` for the service's connections, unless the connection string names one:
+ * the clusters' logs, `currentOp` and profiler show which operations are the sync's.
+ */
+export const APP_NAME = 'mongosync-temporal';
+
 /** Resolves the cluster names used in workflow inputs to driver clients; connection strings stay here. */
 export class ClusterClients {
   private readonly clients = new Map<ClusterName, MongoClient>();
@@ -20,7 +26,12 @@ export class ClusterClients {
     if (existing) return existing;
     const uri = this.uris[name];
     if (!uri) throw ApplicationFailure.nonRetryable(`unknown cluster "${String(name)}"`, 'InvalidRequest');
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 15_000, ...this.clientOptions });
+    const appName = /[?&]appname=/i.test(uri) ? {} : { appName: APP_NAME };
+    const client = new MongoClient(uri, {
+      serverSelectionTimeoutMS: 15_000,
+      ...appName,
+      ...this.clientOptions,
+    });
     this.clients.set(name, client);
     return client;
   }

@@ -1,0 +1,199 @@
+// The fault matrix, first cases: faults the clusters inject with their fail points (failCommand
+// and failGetMoreAfterCursorCheckout, a few times each), during the copy and during change event
+// application, while an application writes on the source. Each case ends with the clusters compared document
+// by document and every tagged application write counted once on the destination.
+import { Int32, type Document } from 'mongodb';
+import { startService, type RunningService } from '../../src/main';
+import { startTestCluster, stopTestCluster, type TestCluster } from './helpers/clusters';
+import { compareClusters } from './helpers/compare';
+import { SyncApi, testServiceConfig } from './helpers/service';
+import { startTestTemporal, type TestTemporal } from './helpers/temporal';
+
+jest.setTimeout(600_000);
+
+type Stage = 'copy' | 'changeEvents';
+
+interface FaultCase {
+  name: string;
+  stage: Stage;
+  cluster: 'source' | 'destination';
+  failPoint: Document;
+}
+
+const closeOn = (commands: string[], times: number): Document => ({
+  configureFailPoint: 'failCommand',
+  mode: { times },
+  data: { failCommands: commands, closeConnection: true },
+});
+
+const CASES: FaultCase[] = [
+  {
+    name: 'connection closed mid-getMore on the source',
+    stage: 'copy',
+    cluster: 'source',
+    failPoint: closeOn(['getMore'], 3),
+  },
+  {
+    name: 'connection closed mid-insert on the destination',
+    stage: 'copy',
+    cluster: 'destination',
+    failPoint: closeOn(['insert'], 3),
+  },
+  {
+    name: 'connection closed mid-getMore on the source',
+    stage: 'changeEvents',
+    cluster: 'source',
+    failPoint: closeOn(['getMore'], 3),
+  },
+  {
+    name: 'connection closed mid-write on the destination',
+    stage: 'changeEvents',
+    cluster: 'destination',
+    failPoint: closeOn(['update', 'insert', 'delete'], 3),
+  },
+  {
+    name: 'resumable change stream errors (ResumableChangeStreamError)',
+    stage: 'changeEvents',
+    cluster: 'source',
+    failPoint: {
+      configureFailPoint: 'failCommand',
+      mode: { times: 3 },
+      data: {
+        failCommands: ['getMore'],
+        errorCode: 6,
+        errorLabels: ['ResumableChangeStreamError'],
+      },
+    },
+  },
+  {
+    name: 'failGetMoreAfterCursorCheckout',
+    stage: 'changeEvents',
+    cluster: 'source',
+    failPoint: {
+      configureFailPoint: 'failGetMoreAfterCursorCheckout',
+      mode: { times: 2 },
+      data: { errorCode: 6 },
+    },
+  },
+  {
+    name: 'WriteConcernError on the destination’s writes',
+    stage: 'changeEvents',
+    cluster: 'destination',
+    failPoint: {
+      configureFailPoint: 'failCommand',
+      mode: { times: 3 },
+      data: {
+        failCommands: ['update', 'insert', 'delete'],
+        writeConcernError: {
+          code: 64,
+          codeName: 'WriteConcernFailed',
+          errmsg: 'waiting for replication timed out',
+          errInfo: { wtimeout: true },
+        },
+      },
+    },
+  },
+];
+
+const TAG = 'fault-matrix';
+
+interface Order {
+  _id: string | Int32;
+  tag?: string;
+  round?: Int32 | number;
+  n?: Int32;
+  touched?: number;
+  pad?: string;
+}
+
+/** Tagged application writes on the source: inserts, updates of seeded documents, deletes. */
+async function applicationWrites(cluster: TestCluster, round: number, count: number): Promise<void> {
+  const orders = cluster.app.db('app').collection<Order>('orders');
+  for (let n = 0; n < count; n++) {
+    await orders.insertOne({
+      _id: `${TAG}-${round}-${n}`,
+      tag: TAG,
+      round: new Int32(round),
+      n: new Int32(n),
+    });
+    await orders.updateOne(
+      { _id: new Int32((round * count + n) % 3000) },
+      { $inc: { touched: 1 }, $set: { round } },
+    );
+    if (n % 10 === 9) await orders.deleteOne({ _id: `${TAG}-${round}-${n - 5}` });
+  }
+}
+
+describe('fault matrix', () => {
+  let temporal: TestTemporal;
+
+  beforeAll(async () => {
+    temporal = await startTestTemporal();
+  });
+  afterAll(() => temporal?.stop());
+
+  test.each(CASES.map((c) => [`${c.stage}: ${c.name}`, c] as const))('%s', async (_label, fault) => {
+    const id = `fault${CASES.indexOf(fault)}`;
+    const [source, destination] = await Promise.all([startTestCluster(`${id}s`), startTestCluster(`${id}d`)]);
+    let service: RunningService | undefined;
+    const target = () => (fault.cluster === 'source' ? source : destination);
+    try {
+      await source.app
+        .db('app')
+        .collection<Order>('orders')
+        .insertMany(
+          Array.from({ length: 3000 }, (_, n) => ({ _id: new Int32(n), touched: 0, pad: 'o'.repeat(200) })),
+        );
+      service = await startService(
+        testServiceConfig({
+          cluster0: source.uri,
+          cluster1: destination.uri,
+          id,
+          temporalAddress: temporal.address,
+        }),
+        {
+          tuning: {
+            targetPartitionBytes: 128 * 1024,
+            copyConcurrency: 4,
+            applyBatchMs: 500,
+            idleBatchMs: 100,
+            errorRetryMs: 1000,
+          },
+        },
+      );
+      const api = new SyncApi(service.apiUrl);
+      if (fault.stage === 'copy') await target().admin.db('admin').command(fault.failPoint);
+      const body = {
+        source: 'cluster0',
+        destination: 'cluster1',
+        reversible: true,
+        enableUserWriteBlocking: true,
+      };
+      expect((await api.post('start', body)).body).toEqual({ success: true });
+      const writing = applicationWrites(source, 0, 60);
+      if (fault.stage === 'changeEvents') {
+        await api.waitFor((p) => p.info === 'change event application', 180_000, 'change event application');
+        await target().admin.db('admin').command(fault.failPoint);
+      }
+      await writing;
+      await applicationWrites(source, 1, 60);
+      await api.waitFor((p) => p.canCommit === true, 180_000, 'canCommit');
+      expect((await api.post('commit')).body).toEqual({ success: true });
+      const committed = await api.waitFor((p) => p.state === 'COMMITTED', 180_000, 'COMMITTED');
+      expect(committed.state).toBe('COMMITTED');
+      // The fault fired: the fail point has no times left.
+      for (const cluster of [source, destination])
+        await cluster.admin
+          .db('admin')
+          .command({ configureFailPoint: fault.failPoint.configureFailPoint, mode: 'off' });
+
+      expect(await compareClusters(source.admin, destination.admin)).toEqual([]);
+      const tagged = (c: TestCluster) => c.admin.db('app').collection('orders').countDocuments({ tag: TAG });
+      expect(await tagged(destination)).toBe(await tagged(source));
+      expect(await tagged(source)).toBe(2 * 60 - 2 * 6);
+    } finally {
+      await service?.stop();
+      await Promise.all([stopTestCluster(source), stopTestCluster(destination)]);
+    }
+  });
+});

@@ -22,6 +22,7 @@ import {
 } from '../workflows/messages';
 import { idleProgress } from '../workflows/progress';
 import { CopyProgressFloor, runningCopies, withRunningCopies } from './copyProgress';
+import { withRetryingActivities } from './retryingActivities';
 import type { SyncTuning } from '../workflows/state';
 
 export type { ArgumentlessCommand } from '../workflows/messages';
@@ -175,11 +176,20 @@ export class TemporalSyncClient implements SyncService {
         warnings: [...progress.warnings, `the sync workflow is ${description.status.name.toLowerCase()}`],
       };
     }
-    if (progress.collectionCopy?.estimatedCopiedBytes === progress.collectionCopy?.estimatedTotalBytes)
-      return progress;
+    const pendingActivities = description.raw.pendingActivities ?? [];
+    const current = withRetryingActivities(
+      progress,
+      pendingActivities.map((activity) => ({
+        activityType: activity.activityType?.name ?? '',
+        attempt: activity.attempt ?? 1,
+        lastFailure: activity.lastFailure?.message ?? null,
+      })),
+    );
+    if (current.collectionCopy?.estimatedCopiedBytes === current.collectionCopy?.estimatedTotalBytes)
+      return current;
     // During the copy: the copies still running count too, from their last heartbeats.
     const converter = this.client.options.loadedDataConverter.payloadConverter;
-    const pending = (description.raw.pendingActivities ?? []).map((activity) => {
+    const pending = pendingActivities.map((activity) => {
       const [payload] = activity.heartbeatDetails?.payloads ?? [];
       let details: unknown = undefined;
       try {
@@ -189,6 +199,6 @@ export class TemporalSyncClient implements SyncService {
       }
       return { activityType: activity.activityType?.name ?? '', details };
     });
-    return withRunningCopies(progress, runningCopies(pending), Date.now(), this.copyFloor);
+    return withRunningCopies(current, runningCopies(pending), Date.now(), this.copyFloor);
   }
 }

@@ -197,3 +197,122 @@ describe('fault matrix', () => {
     }
   });
 });
+
+describe('the destination unreachable for 60 s', () => {
+  let temporal: TestTemporal;
+
+  beforeAll(async () => {
+    temporal = await startTestTemporal();
+  });
+  afterAll(() => temporal?.stop());
+
+  test('every command closes its connection; the sync says so in /progress, then catches up and commits', async () => {
+    const [source, destination] = await Promise.all([
+      startTestCluster('outageS'),
+      startTestCluster('outageD'),
+    ]);
+    let service: RunningService | undefined;
+    try {
+      await source.app
+        .db('app')
+        .collection<Order>('orders')
+        .insertMany(
+          Array.from({ length: 3000 }, (_, n) => ({ _id: new Int32(n), touched: 0, pad: 'o'.repeat(200) })),
+        );
+      service = await startService(
+        testServiceConfig({
+          cluster0: source.uri,
+          cluster1: destination.uri,
+          id: 'outage',
+          temporalAddress: temporal.address,
+        }),
+        {
+          tuning: {
+            targetPartitionBytes: 128 * 1024,
+            copyConcurrency: 4,
+            applyBatchMs: 500,
+            idleBatchMs: 100,
+            errorRetryMs: 2000,
+          },
+        },
+      );
+      const api = new SyncApi(service.apiUrl);
+      const body = {
+        source: 'cluster0',
+        destination: 'cluster1',
+        reversible: true,
+        enableUserWriteBlocking: true,
+      };
+      expect((await api.post('start', body)).body).toEqual({ success: true });
+      await api.waitFor((p) => p.canCommit === true, 180_000, 'canCommit');
+      // Every command the service sends the destination closes its connection (the test's own
+      // client sends none until the outage is over). The handshake and monitoring (hello) still
+      // answer, so the test can switch the fault off again.
+      await destination.admin.db('admin').command({
+        configureFailPoint: 'failCommand',
+        mode: 'alwaysOn',
+        data: {
+          failCommands: [
+            'insert',
+            'update',
+            'delete',
+            'find',
+            'getMore',
+            'aggregate',
+            'listCollections',
+            'listIndexes',
+            'count',
+            'ping',
+            'createIndexes',
+            'dbStats',
+            'collStats',
+          ],
+          closeConnection: true,
+        },
+      });
+      const outageEnds = Date.now() + 60_000;
+      const writing = (async () => {
+        for (let round = 0; Date.now() < outageEnds; round++) {
+          await applicationWrites(source, round, 20);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      // The failing batches are retried, said in the warnings, and the sync is not committable
+      // meanwhile: its lag cannot be measured.
+      const told = await api.waitFor(
+        (p) => (p.warnings ?? []).some((w: string) => /^applyChanges failed and is being retried/.test(w)),
+        60_000,
+        'the outage in the warnings',
+      );
+      expect(told).toMatchObject({ state: 'RUNNING', canCommit: false });
+      expect(told.warnings.join('\n')).toMatch(/closed/);
+      await writing;
+      const off = await destination.admin
+        .db('admin')
+        .command({ configureFailPoint: 'failCommand', mode: 'off' });
+      expect(off.count).toBeGreaterThan(10);
+      await applicationWrites(source, 1_000_000, 20);
+      await api.waitFor(
+        (p) => p.canCommit === true && (p.lag?.overallLagSeconds ?? 99) < 5,
+        240_000,
+        'caught up',
+      );
+      // As a client would: a commit refused as not yet committable (a batch still catching up)
+      // is sent again.
+      let commit = await api.post('commit');
+      for (let tries = 0; commit.body.error === 'NotCommittable' && tries < 60; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        commit = await api.post('commit');
+      }
+      expect(commit.body).toEqual({ success: true });
+      await api.waitFor((p) => p.state === 'COMMITTED', 180_000, 'COMMITTED');
+      expect(await compareClusters(source.admin, destination.admin)).toEqual([]);
+      const tagged = (c: TestCluster) => c.admin.db('app').collection('orders').countDocuments({ tag: TAG });
+      expect(await tagged(destination)).toBe(await tagged(source));
+      expect(await tagged(source)).toBeGreaterThan(0);
+    } finally {
+      await service?.stop();
+      await Promise.all([stopTestCluster(source), stopTestCluster(destination)]);
+    }
+  });
+});

@@ -124,6 +124,69 @@ async function applicationWrites(cluster: TestCluster, round: number, count: num
   }
 }
 
+interface Scenario {
+  source: TestCluster;
+  destination: TestCluster;
+  service: RunningService;
+  api: SyncApi;
+}
+
+/** Fresh clusters, 3,000 orders on the source, and a service for them with small batches; IDLE. */
+async function startScenario(temporal: TestTemporal, id: string, errorRetryMs: number): Promise<Scenario> {
+  const [source, destination] = await Promise.all([startTestCluster(`${id}s`), startTestCluster(`${id}d`)]);
+  try {
+    await source.app
+      .db('app')
+      .collection<Order>('orders')
+      .insertMany(
+        Array.from({ length: 3000 }, (_, n) => ({ _id: new Int32(n), touched: 0, pad: 'o'.repeat(200) })),
+      );
+    const service = await startService(
+      testServiceConfig({
+        cluster0: source.uri,
+        cluster1: destination.uri,
+        id,
+        temporalAddress: temporal.address,
+      }),
+      {
+        tuning: {
+          targetPartitionBytes: 128 * 1024,
+          copyConcurrency: 4,
+          applyBatchMs: 500,
+          idleBatchMs: 100,
+          errorRetryMs,
+        },
+      },
+    );
+    return { source, destination, service, api: new SyncApi(service.apiUrl) };
+  } catch (err) {
+    await Promise.all([stopTestCluster(source), stopTestCluster(destination)]);
+    throw err;
+  }
+}
+
+async function stopScenario(scenario: Scenario | undefined): Promise<void> {
+  if (!scenario) return;
+  await scenario.service.stop();
+  await Promise.all([stopTestCluster(scenario.source), stopTestCluster(scenario.destination)]);
+}
+
+const START = {
+  source: 'cluster0',
+  destination: 'cluster1',
+  reversible: true,
+  enableUserWriteBlocking: true,
+};
+
+/** Both clusters hold the same documents, and every tagged write left is there once. */
+async function expectEqualAndOnce(source: TestCluster, destination: TestCluster): Promise<number> {
+  expect(await compareClusters(source.admin, destination.admin)).toEqual([]);
+  const tagged = (c: TestCluster) => c.admin.db('app').collection('orders').countDocuments({ tag: TAG });
+  const onSource = await tagged(source);
+  expect(await tagged(destination)).toBe(onSource);
+  return onSource;
+}
+
 describe('fault matrix', () => {
   let temporal: TestTemporal;
 
@@ -133,43 +196,12 @@ describe('fault matrix', () => {
   afterAll(() => temporal?.stop());
 
   test.each(CASES.map((c) => [`${c.stage}: ${c.name}`, c] as const))('%s', async (_label, fault) => {
-    const id = `fault${CASES.indexOf(fault)}`;
-    const [source, destination] = await Promise.all([startTestCluster(`${id}s`), startTestCluster(`${id}d`)]);
-    let service: RunningService | undefined;
+    const scenario = await startScenario(temporal, `fault${CASES.indexOf(fault)}`, 1000);
+    const { source, destination, api } = scenario;
     const target = () => (fault.cluster === 'source' ? source : destination);
     try {
-      await source.app
-        .db('app')
-        .collection<Order>('orders')
-        .insertMany(
-          Array.from({ length: 3000 }, (_, n) => ({ _id: new Int32(n), touched: 0, pad: 'o'.repeat(200) })),
-        );
-      service = await startService(
-        testServiceConfig({
-          cluster0: source.uri,
-          cluster1: destination.uri,
-          id,
-          temporalAddress: temporal.address,
-        }),
-        {
-          tuning: {
-            targetPartitionBytes: 128 * 1024,
-            copyConcurrency: 4,
-            applyBatchMs: 500,
-            idleBatchMs: 100,
-            errorRetryMs: 1000,
-          },
-        },
-      );
-      const api = new SyncApi(service.apiUrl);
       if (fault.stage === 'copy') await target().admin.db('admin').command(fault.failPoint);
-      const body = {
-        source: 'cluster0',
-        destination: 'cluster1',
-        reversible: true,
-        enableUserWriteBlocking: true,
-      };
-      expect((await api.post('start', body)).body).toEqual({ success: true });
+      expect((await api.post('start', START)).body).toEqual({ success: true });
       const writing = applicationWrites(source, 0, 60);
       if (fault.stage === 'changeEvents') {
         await api.waitFor((p) => p.info === 'change event application', 180_000, 'change event application');
@@ -181,19 +213,15 @@ describe('fault matrix', () => {
       expect((await api.post('commit')).body).toEqual({ success: true });
       const committed = await api.waitFor((p) => p.state === 'COMMITTED', 180_000, 'COMMITTED');
       expect(committed.state).toBe('COMMITTED');
-      // The fault fired: the fail point has no times left.
-      for (const cluster of [source, destination])
-        await cluster.admin
-          .db('admin')
-          .command({ configureFailPoint: fault.failPoint.configureFailPoint, mode: 'off' });
+      // The fault fired (the count of its firings), and is off before the clusters are compared.
+      const off = await target()
+        .admin.db('admin')
+        .command({ configureFailPoint: fault.failPoint.configureFailPoint, mode: 'off' });
+      expect(off.count).toBeGreaterThan(0);
 
-      expect(await compareClusters(source.admin, destination.admin)).toEqual([]);
-      const tagged = (c: TestCluster) => c.admin.db('app').collection('orders').countDocuments({ tag: TAG });
-      expect(await tagged(destination)).toBe(await tagged(source));
-      expect(await tagged(source)).toBe(2 * 60 - 2 * 6);
+      expect(await expectEqualAndOnce(source, destination)).toBe(2 * 60 - 2 * 6);
     } finally {
-      await service?.stop();
-      await Promise.all([stopTestCluster(source), stopTestCluster(destination)]);
+      await stopScenario(scenario);
     }
   });
 });
@@ -207,43 +235,10 @@ describe('the destination unreachable for 60 s', () => {
   afterAll(() => temporal?.stop());
 
   test('every command closes its connection; the sync says so in /progress, then catches up and commits', async () => {
-    const [source, destination] = await Promise.all([
-      startTestCluster('outageS'),
-      startTestCluster('outageD'),
-    ]);
-    let service: RunningService | undefined;
+    const scenario = await startScenario(temporal, 'outage', 2000);
+    const { source, destination, api } = scenario;
     try {
-      await source.app
-        .db('app')
-        .collection<Order>('orders')
-        .insertMany(
-          Array.from({ length: 3000 }, (_, n) => ({ _id: new Int32(n), touched: 0, pad: 'o'.repeat(200) })),
-        );
-      service = await startService(
-        testServiceConfig({
-          cluster0: source.uri,
-          cluster1: destination.uri,
-          id: 'outage',
-          temporalAddress: temporal.address,
-        }),
-        {
-          tuning: {
-            targetPartitionBytes: 128 * 1024,
-            copyConcurrency: 4,
-            applyBatchMs: 500,
-            idleBatchMs: 100,
-            errorRetryMs: 2000,
-          },
-        },
-      );
-      const api = new SyncApi(service.apiUrl);
-      const body = {
-        source: 'cluster0',
-        destination: 'cluster1',
-        reversible: true,
-        enableUserWriteBlocking: true,
-      };
-      expect((await api.post('start', body)).body).toEqual({ success: true });
+      expect((await api.post('start', START)).body).toEqual({ success: true });
       await api.waitFor((p) => p.canCommit === true, 180_000, 'canCommit');
       // Every command the service sends the destination closes its connection (the test's own
       // client sends none until the outage is over). The handshake and monitoring (hello) still
@@ -306,13 +301,9 @@ describe('the destination unreachable for 60 s', () => {
       }
       expect(commit.body).toEqual({ success: true });
       await api.waitFor((p) => p.state === 'COMMITTED', 180_000, 'COMMITTED');
-      expect(await compareClusters(source.admin, destination.admin)).toEqual([]);
-      const tagged = (c: TestCluster) => c.admin.db('app').collection('orders').countDocuments({ tag: TAG });
-      expect(await tagged(destination)).toBe(await tagged(source));
-      expect(await tagged(source)).toBeGreaterThan(0);
+      expect(await expectEqualAndOnce(source, destination)).toBeGreaterThan(0);
     } finally {
-      await service?.stop();
-      await Promise.all([stopTestCluster(source), stopTestCluster(destination)]);
+      await stopScenario(scenario);
     }
   });
 });

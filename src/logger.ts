@@ -3,7 +3,7 @@
 // written synchronously so nothing is lost at exit; credentials scrubbed.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import pino, { type Logger } from 'pino';
@@ -82,11 +82,18 @@ export function createLogger(options: LoggerOptions): Logger {
 export async function rotateLog(logger: Logger): Promise<string | null> {
   const entry = logFiles.get(logger);
   if (!entry) return null;
-  const rotated = join(entry.dir, `mongosync-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const rotated = rotatedPath(entry.file);
   await rename(entry.file, rotated);
   // Synchronous writes: every line is in the renamed file or in the new one.
   entry.destination.reopen();
   return gzipReplacing(rotated);
+}
+
+/** Where a rotated file goes: `<dir>/<stem>-<time><ext>`, the time safe in a file name. */
+export function rotatedPath(file: string): string {
+  const extension = extname(file);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return join(dirname(file), `${basename(file, extension)}-${stamp}${extension}`);
 }
 
 /** Compresses a rotated file to `<file>.gz` and removes it; returns the compressed file. */

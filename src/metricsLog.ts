@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { access, appendFile, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Logger } from './logger';
-import { gzipReplacing } from './logger';
+import { gzipReplacing, rotatedPath } from './logger';
 import { metricsSnapshot } from './metrics';
 import type { WorkflowProgress } from './workflows/messages';
 
@@ -100,10 +100,7 @@ export class MetricsLog {
   private async rotate(): Promise<void> {
     const extension = extname(this.file);
     const stem = basename(this.file, extension);
-    const rotated = join(
-      dirname(this.file),
-      `${stem}-${new Date().toISOString().replace(/[:.]/g, '-')}${extension}`,
-    );
+    const rotated = rotatedPath(this.file);
     await rename(this.file, rotated);
     await gzipReplacing(rotated);
     const keep = this.options.keepRotated ?? 10;

@@ -176,28 +176,25 @@ export class TemporalSyncClient implements SyncService {
         warnings: [...progress.warnings, `the sync workflow is ${description.status.name.toLowerCase()}`],
       };
     }
-    const pendingActivities = description.raw.pendingActivities ?? [];
-    const current = withRetryingActivities(
-      progress,
-      pendingActivities.map((activity) => ({
-        activityType: activity.activityType?.name ?? '',
-        attempt: activity.attempt ?? 1,
-        lastFailure: activity.lastFailure?.message ?? null,
-      })),
-    );
+    const pendingActivities = (description.raw.pendingActivities ?? []).map((activity) => ({
+      activityType: activity.activityType?.name ?? '',
+      attempt: activity.attempt ?? 1,
+      lastFailure: activity.lastFailure?.message ?? null,
+      heartbeat: activity.heartbeatDetails?.payloads?.[0],
+    }));
+    const current = withRetryingActivities(progress, pendingActivities);
     if (current.collectionCopy?.estimatedCopiedBytes === current.collectionCopy?.estimatedTotalBytes)
       return current;
     // During the copy: the copies still running count too, from their last heartbeats.
     const converter = this.client.options.loadedDataConverter.payloadConverter;
-    const pending = pendingActivities.map((activity) => {
-      const [payload] = activity.heartbeatDetails?.payloads ?? [];
+    const pending = pendingActivities.map(({ activityType, heartbeat }) => {
       let details: unknown = undefined;
       try {
-        details = payload ? converter.fromPayload(payload) : undefined;
+        details = heartbeat ? converter.fromPayload(heartbeat) : undefined;
       } catch {
         // Details this release cannot read count as nothing.
       }
-      return { activityType: activity.activityType?.name ?? '', details };
+      return { activityType, details };
     });
     return withRunningCopies(current, runningCopies(pending), Date.now(), this.copyFloor);
   }

@@ -7,11 +7,10 @@ import { Agent, request, type OutgoingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import pino from 'pino';
-import { createApiServer, type ApiServer } from '../../../src/api/server';
+import type { ApiServer } from '../../../src/api/server';
 import type { SyncStatus, WorkflowProgress } from '../../../src/workflows/messages';
 import { idleProgress } from '../../../src/workflows/progress';
-import { ScriptedSync } from '../../helpers/scriptedSync';
+import { NO_METRICS, ScriptedSync, startScriptedApi } from '../../helpers/scriptedSync';
 
 jest.setTimeout(300_000);
 
@@ -190,13 +189,7 @@ describe.each(['IDLE', 'RUNNING', 'PAUSED', 'COMMITTED'] as const)(
     beforeAll(async () => {
       sync = new ScriptedSync();
       sync.current = progressIn(state);
-      api = await createApiServer({
-        sync,
-        clusterHosts: { cluster0: 'db0:27017', cluster1: 'db1:27018' },
-        logger: pino({ level: 'silent' }),
-        port: 0,
-        metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '# none\n' }),
-      });
+      api = await startScriptedApi(sync, { metrics: NO_METRICS });
       agent = new Agent({ keepAlive: true, maxSockets: 4 });
     });
     afterAll(async () => {
@@ -253,12 +246,7 @@ describe('malformed and slow requests on their own connections', () => {
 
   beforeAll(async () => {
     sync = new ScriptedSync();
-    api = await createApiServer({
-      sync,
-      clusterHosts: { cluster0: 'db0:27017', cluster1: 'db1:27018' },
-      logger: pino({ level: 'silent' }),
-      port: 0,
-    });
+    api = await startScriptedApi(sync);
   });
   afterAll(() => api.close());
 

@@ -2,15 +2,14 @@
 // every answer (successes and every error shape) validates against the document's schema for its
 // path and status, and the document's request schemas accept exactly the bodies the server does.
 import Ajv2020 from 'ajv/dist/2020';
-import pino from 'pino';
-import { createApiServer, type ApiServer } from '../../../src/api/server';
+import type { ApiServer } from '../../../src/api/server';
 import { SyncCommandError } from '../../../src/api/syncClient';
 import type { WorkflowProgress } from '../../../src/workflows/messages';
 import { idleProgress, progressView } from '../../../src/workflows/progress';
 import { newSyncState } from '../../../src/workflows/state';
 import { syncOptions } from '../../helpers/syncOptions';
 
-import { ScriptedSync } from '../../helpers/scriptedSync';
+import { NO_METRICS, ScriptedSync, startScriptedApi } from '../../helpers/scriptedSync';
 
 /** A sync in change event application with the verifier on, warnings and per-namespace copy. */
 function busyProgress(): WorkflowProgress {
@@ -48,14 +47,7 @@ describe('OpenAPI document', () => {
 
   beforeAll(async () => {
     sync = new ScriptedSync();
-    api = await createApiServer({
-      sync,
-      clusterHosts: { cluster0: 'db0:27017', cluster1: 'db1:27018' },
-      logger: pino({ level: 'silent' }),
-      port: 0,
-      version: '1.2.3',
-      metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '# none\n' }),
-    });
+    api = await startScriptedApi(sync, { version: '1.2.3', metrics: NO_METRICS });
     const response = await fetch(`${api.url}/api/v1/openapi.json`);
     document = (await response.json()) as Record<string, any>;
     ajv.addSchema(document, 'openapi');

@@ -1,11 +1,10 @@
 import { Writable } from 'node:stream';
-import pino from 'pino';
-import { createApiServer, type ApiServer } from '../../../src/api/server';
+import type { ApiServer } from '../../../src/api/server';
 import { SyncCommandError } from '../../../src/api/syncClient';
 import { createLogger } from '../../../src/logger';
 import { idleProgress } from '../../../src/workflows/progress';
 
-import { ScriptedSync } from '../../helpers/scriptedSync';
+import { ScriptedSync, startScriptedApi } from '../../helpers/scriptedSync';
 
 describe('REST API', () => {
   let sync: ScriptedSync;
@@ -13,12 +12,7 @@ describe('REST API', () => {
 
   beforeEach(async () => {
     sync = new ScriptedSync();
-    api = await createApiServer({
-      sync,
-      clusterHosts: { cluster0: 'db0:27017', cluster1: 'db1:27018' },
-      logger: pino({ level: 'silent' }),
-      port: 0,
-    });
+    api = await startScriptedApi(sync);
   });
   afterEach(() => api.close());
 
